@@ -1,0 +1,9 @@
+"""The analyzer: per-layer counts from one recorded forward."""
+
+from __future__ import annotations
+
+from archstat.analysis.analyze import analyze
+from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
+from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
+
+__all__ = ["CATEGORIES", "CONVENTIONS", "Analysis", "CategoryCost", "LayerStats", "Totals", "analyze"]

@@ -1,0 +1,259 @@
+"""`analyze`: one recorded forward turned into per-layer rows and totals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from archstat.analysis.formulas import CATEGORIES
+from archstat.analysis.execution import make_input, override_tensors, run_model
+from archstat.analysis.loading import load_model
+from archstat.analysis.memory import peak_live_bytes, saved_for_backward
+from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
+from archstat.analysis.trace import CallRecord, CollapsedError, Trace, recording, tensors_in
+from archstat.errors import ArchstatError, ForwardError, InputTooSmallError, UsageError
+
+DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+}
+
+# Messages PyTorch raises when a feature map has become smaller than a kernel.
+_TOO_SMALL = re.compile(
+    r"too small|can't be greater than actual input|Output size is too small|"
+    r"larger than the input|non-positive|smaller than",
+    re.IGNORECASE,
+)
+
+
+def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    """A torch dtype from its name ("float32", "bfloat16", ...)."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        return DTYPES[dtype]
+    except KeyError:
+        raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}") from None
+
+
+def _where(trace: Trace, paths: Mapping[int, str], label: str) -> str:
+    if trace.failed_call is None:
+        return f"{label} (before its first layer)"
+    call = trace.calls[trace.failed_call]
+    path = paths.get(id(call.module), "?") or label
+    shapes = ", ".join("x".join(map(str, s)) for s in call.input_shapes) or "no tensors"
+    return f"{path} ({type(call.module).__name__}, input {shapes})"
+
+
+def _forward_error(exc: Exception, trace: Trace, paths: Mapping[int, str], label: str,
+                   shape: Sequence[int]) -> ArchstatError:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    where = _where(trace, paths, label)
+    if isinstance(exc, CollapsedError) or _TOO_SMALL.search(message):
+        dims = "x".join(map(str, shape))
+        return InputTooSmallError(f"input {dims} is too small for {label}: it collapsed at {where}: {message}")
+    return ForwardError(f"the forward of {label} raised {type(exc).__name__} at {where}: {message}")
+
+
+def _validate_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    dims = tuple(int(d) for d in shape)
+    if not dims or any(d <= 0 for d in dims):
+        raise UsageError(f"input shape {dims} must be non-empty positive sizes, like 1x3x224x224")
+    return dims
+
+
+def analyze(
+    model_or_name: str | nn.Module,
+    input_shape: Sequence[int] | None = None,
+    *,
+    dtype: str | torch.dtype = torch.float32,
+    device: str | torch.device = "meta",
+    options: Mapping[str, Any] | None = None,
+) -> Analysis:
+    """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
+
+    On the default meta device nothing is allocated and no arithmetic runs, so the cost does
+    not depend on batch size or resolution. The model is returned in the mode it came in.
+    """
+    torch_dtype = resolve_dtype(dtype)
+    torch_device = torch.device(device)
+    loaded = load_model(model_or_name, device=str(torch_device), options=options)
+    model, label = loaded.module, loaded.label
+    shape = _validate_shape(input_shape or loaded.input_shape)
+    paths = {id(m): name for name, m in model.named_modules()}
+    was_training = model.training
+    trace = Trace()
+    try:
+        model.eval()
+        tensors = override_tensors(model, torch_device, torch_dtype)
+        x = make_input(shape, torch_dtype, torch_device)
+        with recording(model) as (trace, recorder), torch.no_grad():
+            recorder.allocate(x, -1)
+            output = run_model(model, tensors, x)
+            for t in [x, *tensors_in(output)]:
+                alloc = recorder.alloc_id(t)
+                if alloc is not None:
+                    trace.output_allocs.add(alloc)
+        saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
+    except ArchstatError:
+        raise
+    except Exception as exc:
+        raise _forward_error(exc, trace, paths, label, shape) from exc
+    finally:
+        model.train(was_training)
+    return _assemble(model, label, shape, torch_dtype, torch_device, trace, paths, saved_bytes, training_mode)
+
+
+def _dtype_bytes(t: torch.Tensor, dtype: torch.dtype) -> int:
+    size = dtype.itemsize if t.is_floating_point() else t.element_size()
+    return t.numel() * size
+
+
+def _assemble(
+    model: nn.Module,
+    label: str,
+    shape: tuple[int, ...],
+    dtype: torch.dtype,
+    device: torch.device,
+    trace: Trace,
+    paths: Mapping[int, str],
+    saved_bytes: int,
+    training_mode: str,
+) -> Analysis:
+    calls = trace.calls
+    n = len(calls)
+    cat_index = {name: i for i, name in enumerate(CATEGORIES)}
+    macs = [[0] * len(CATEGORIES) for _ in range(n)]
+    flops = [[0] * len(CATEGORIES) for _ in range(n)]
+    unsupported: dict[str, int] = {}
+    bias_flops = 0
+    for op in trace.ops:
+        if not op.supported:
+            unsupported[op.name] = unsupported.get(op.name, 0) + 1
+        if op.cost is None or op.category is None or op.call < 0:
+            continue
+        c = cat_index[op.category]
+        macs[op.call][c] += op.cost.macs
+        flops[op.call][c] += op.cost.flops
+        bias_flops += op.cost.bias_flops
+
+    seen: set[int] = set()
+    own_params = [0] * n
+    own_trainable = [0] * n
+    own_param_bytes = [0] * n
+    shared = [False] * n
+    for i, call in enumerate(calls):
+        shared[i] = call.call > 0
+        for p in call.module.parameters(recurse=False):
+            if id(p) in seen:
+                shared[i] = True
+                continue
+            seen.add(id(p))
+            own_params[i] += p.numel()
+            own_trainable[i] += p.numel() if p.requires_grad else 0
+            own_param_bytes[i] += _dtype_bytes(p, dtype)
+
+    activation = [c.output_bytes + c.own_op_bytes for c in calls]
+    params, trainable, param_bytes = own_params[:], own_trainable[:], own_param_bytes[:]
+    for i in range(n - 1, 0, -1):
+        parent = calls[i].parent
+        if parent < 0:
+            continue
+        for c in range(len(CATEGORIES)):
+            macs[parent][c] += macs[i][c]
+            flops[parent][c] += flops[i][c]
+        activation[parent] += activation[i]
+        params[parent] += params[i]
+        trainable[parent] += trainable[i]
+        param_bytes[parent] += param_bytes[i]
+
+    rows = tuple(
+        _row(i, call, paths, macs[i], flops[i], params[i], trainable[i], shared[i], param_bytes[i],
+             activation[i])
+        for i, call in enumerate(calls)
+    )
+    unique = list(model.parameters())
+    buffers = list(model.buffers())
+    roots = [i for i, c in enumerate(calls) if c.parent < 0]
+    total_macs = [sum(macs[i][c] for i in roots) for c in range(len(CATEGORIES))]
+    total_flops = [sum(flops[i][c] for i in roots) for c in range(len(CATEGORIES))]
+    totals = Totals(
+        params=sum(p.numel() for p in unique),
+        trainable_params=sum(p.numel() for p in unique if p.requires_grad),
+        executed_params=sum(own_params),
+        macs=sum(total_macs),
+        flops=sum(total_flops),
+        bias_flops=bias_flops,
+        activation_bytes=sum(activation[i] for i in roots),
+        peak_activation_bytes=peak_live_bytes(trace),
+        training_activation_bytes=saved_bytes,
+        param_bytes=sum(_dtype_bytes(p, dtype) for p in unique),
+        buffer_bytes=sum(_dtype_bytes(b, dtype) for b in buffers),
+        input_bytes=_numel(shape) * dtype.itemsize,
+        partial=bool(unsupported),
+        by_category=_categories(total_macs, total_flops),
+    )
+    return Analysis(
+        model=label,
+        input_shape=shape,
+        dtype=str(dtype).removeprefix("torch."),
+        device=str(device),
+        layers=rows,
+        totals=totals,
+        unsupported=unsupported,
+        training_mode=training_mode,
+    )
+
+
+def _numel(shape: Sequence[int]) -> int:
+    out = 1
+    for d in shape:
+        out *= d
+    return out
+
+
+def _categories(macs: Sequence[int], flops: Sequence[int]) -> dict[str, CategoryCost]:
+    return {
+        name: CategoryCost(macs[i], flops[i])
+        for i, name in enumerate(CATEGORIES)
+        if macs[i] or flops[i]
+    }
+
+
+def _row(
+    index: int,
+    call: CallRecord,
+    paths: Mapping[int, str],
+    macs: Sequence[int],
+    flops: Sequence[int],
+    params: int,
+    trainable: int,
+    shared: bool,
+    param_bytes: int,
+    activation: int,
+) -> LayerStats:
+    return LayerStats(
+        index=index,
+        path=paths.get(id(call.module), "?"),
+        type=type(call.module).__name__,
+        depth=call.depth,
+        parent=call.parent,
+        call=call.call,
+        is_leaf=call.is_leaf,
+        input_shapes=call.input_shapes,
+        output_shapes=call.output_shapes,
+        params=params,
+        trainable_params=trainable,
+        shared=shared,
+        param_bytes=param_bytes,
+        macs=sum(macs),
+        flops=sum(flops),
+        activation_bytes=activation,
+        by_category=_categories(macs, flops),
+    )

@@ -1,0 +1,80 @@
+"""Activation memory beyond the per-layer sum: live peak in inference, saved tensors in training."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.autograd.graph import saved_tensors_hooks
+
+from archstat.analysis.execution import make_input, override_tensors, run_model
+from archstat.analysis.trace import MetaShortcuts, Trace
+
+
+def peak_live_bytes(trace: Trace) -> int:
+    """Largest sum of live tensors over the recorded ops.
+
+    A tensor is live from the op that allocates it through the last op that reads it (views and
+    in-place results share their base's storage). The input and the returned outputs are held by
+    the caller, so they live to the end.
+    """
+    n_ops = len(trace.ops)
+    # delta[i + 1] changes the live total at op i; slot 0 is "before the first op".
+    delta = [0] * (n_ops + 3)
+    for alloc, size in enumerate(trace.alloc_bytes):
+        start = trace.alloc_op[alloc]
+        end = n_ops if alloc in trace.output_allocs else max(start, trace.last_use.get(alloc, start))
+        delta[start + 1] += size
+        delta[end + 2] -= size
+    live = peak = 0
+    for change in delta:
+        live += change
+        peak = max(peak, live)
+    return peak
+
+
+def _storage_id(t: torch.Tensor) -> int:
+    return int(t.untyped_storage()._cdata)
+
+
+def saved_for_backward(model: nn.Module, shape: Sequence[int], dtype: torch.dtype) -> tuple[int, str]:
+    """Bytes of the tensors autograd saves for backward in one forward, and the mode used.
+
+    Runs on the meta device (sizes only) with stand-in parameters and buffers, so the model's
+    own running statistics are untouched. Training mode first; if the model cannot run a
+    training forward at this input (batch norm on a single value per channel), eval mode.
+    """
+    meta = torch.device("meta")
+    tensors = override_tensors(model, meta, dtype, fresh=True)
+    assert tensors is not None
+    weights = {_storage_id(t) for t in tensors.values()}
+    x = make_input(shape, dtype, meta)
+    saved: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        key = _storage_id(t)
+        if key not in weights and key not in saved:
+            saved[key] = t.untyped_storage().nbytes()
+        return t
+
+    def unpack(t: torch.Tensor) -> torch.Tensor:
+        return t
+
+    was_training = model.training
+    try:
+        for mode in ("train", "eval"):
+            model.train(mode == "train")
+            saved.clear()
+            try:
+                with torch.enable_grad(), saved_tensors_hooks(pack, unpack), MetaShortcuts():
+                    output = run_model(model, tensors, x)
+            except (ValueError, RuntimeError):
+                if mode == "eval":
+                    raise
+                continue
+            del output
+            return sum(saved.values()), mode
+    finally:
+        model.train(was_training)
+    raise AssertionError("unreachable")

@@ -1,0 +1,171 @@
+"""The analyzer's results: frozen records whose field names carry their units."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = 1
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryCost:
+    """MACs and FLOPs of one op category (conv, linear, norm, ...)."""
+
+    macs: int
+    flops: int
+
+
+@dataclass(frozen=True, slots=True)
+class LayerStats:
+    """One module call. Containers carry the roll-up of their children plus their own ops."""
+
+    index: int                       # position in execution (pre-)order
+    path: str                        # "layer1.0.conv1"; "" for the model itself
+    type: str                        # "Conv2d"
+    depth: int                       # 0 for the model, 1 for its children, ...
+    parent: int                      # index of the enclosing call, -1 for the model
+    call: int                        # 0 for the first call of this module, 1 for the second, ...
+    is_leaf: bool
+    input_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape, ...]
+    params: int                      # parameters first counted in this call (shared ones once)
+    trainable_params: int
+    shared: bool                     # a parameter here was already counted in an earlier row
+    param_bytes: int
+    macs: int
+    flops: int
+    activation_bytes: int            # lecture convention, see CONVENTIONS["activation_bytes"]
+    by_category: Mapping[str, CategoryCost]
+
+    @property
+    def output_shape(self) -> Shape:
+        """The first output's shape (most layers have one)."""
+        return self.output_shapes[0] if self.output_shapes else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict in the documented schema."""
+        return {
+            "index": self.index,
+            "path": self.path,
+            "type": self.type,
+            "depth": self.depth,
+            "parent": self.parent,
+            "call": self.call,
+            "is_leaf": self.is_leaf,
+            "input_shapes": [list(s) for s in self.input_shapes],
+            "output_shape": list(self.output_shape),
+            "output_shapes": [list(s) for s in self.output_shapes],
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "shared": self.shared,
+            "param_bytes": self.param_bytes,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activation_bytes": self.activation_bytes,
+            "by_category": {
+                name: {"macs": cost.macs, "flops": cost.flops} for name, cost in self.by_category.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Whole-model figures. Parameters are counted once even when shared."""
+
+    params: int
+    trainable_params: int
+    executed_params: int             # parameters of modules the forward actually ran
+    macs: int
+    flops: int
+    bias_flops: int                  # the part of `flops` that adds conv/linear biases
+    activation_bytes: int
+    peak_activation_bytes: int
+    training_activation_bytes: int
+    param_bytes: int
+    buffer_bytes: int
+    input_bytes: int
+    partial: bool
+    by_category: Mapping[str, CategoryCost]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict in the documented schema."""
+        names = [n for n in self.__slots__ if n != "by_category"]  # type: ignore[attr-defined]
+        out: dict[str, Any] = {n: getattr(self, n) for n in names}
+        out["by_category"] = {
+            name: {"macs": cost.macs, "flops": cost.flops} for name, cost in self.by_category.items()
+        }
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What `archstat.analyze` returns: per-layer rows, totals and the conventions used."""
+
+    model: str
+    input_shape: Shape
+    dtype: str
+    device: str
+    layers: tuple[LayerStats, ...]
+    totals: Totals
+    unsupported: Mapping[str, int]   # op name -> calls with no formula
+    training_mode: str               # mode of the forward that measured saved tensors
+
+    @property
+    def conventions(self) -> Mapping[str, str]:
+        """How every figure is counted."""
+        return CONVENTIONS
+
+    def rows(self, depth: int | None = None) -> list[LayerStats]:
+        """Rows down to `depth` (None: every row); the model's own row is left out."""
+        return [r for r in self.layers if r.depth > 0 and (depth is None or r.depth <= depth)]
+
+    def leaves(self) -> list[LayerStats]:
+        """The rows of modules without children, in execution order."""
+        return [r for r in self.layers if r.is_leaf and r.depth > 0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON schema (see README, "JSON schema")."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model,
+            "input_shape": list(self.input_shape),
+            "dtype": self.dtype,
+            "device": self.device,
+            "conventions": dict(CONVENTIONS),
+            "categories": list(CATEGORIES),
+            "totals": self.totals.to_dict(),
+            "unsupported_ops": dict(self.unsupported),
+            "training_mode": self.training_mode,
+            "layers": [row.to_dict() for row in self.layers],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The schema as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_pandas(self, depth: int | None = None) -> pd.DataFrame:
+        """One DataFrame row per layer, per-category FLOPs as `flops_<category>` columns."""
+        import pandas as pd
+
+        records = []
+        for row in self.rows(depth):
+            record = row.to_dict()
+            del record["by_category"]
+            record["input_shapes"] = [tuple(s) for s in row.input_shapes]
+            record["output_shape"] = row.output_shape
+            del record["output_shapes"]
+            for name in CATEGORIES:
+                cost = row.by_category.get(name)
+                record[f"macs_{name}"] = cost.macs if cost else 0
+                record[f"flops_{name}"] = cost.flops if cost else 0
+            records.append(record)
+        return pd.DataFrame.from_records(records)

@@ -1,0 +1,279 @@
+"""One recorded forward: every ATen op, attributed to the module call that ran it.
+
+A `TorchDispatchMode` sees each op after PyTorch has decomposed the Python-level call
+(`F.linear` -> `addmm`, `x + y` -> `add`, `flatten` -> `view`), so functional ops are recorded
+the same way as module ops. Forward hooks keep a stack of open module calls; the op is charged
+to the innermost one. Tensor lifetimes are followed through storage identity: an op output that
+the op's schema does not mark as an alias is a new allocation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from archstat.analysis.formulas import FORMULAS, FREE_OPS, Category, Cost
+
+Shape = tuple[int, ...]
+
+# Composite modules whose inner ops belong to the module's category, whatever the ops are
+# (LRN is built from mul/pad/avg_pool; a global average pool may run as `mean`).
+MODULE_CATEGORIES: tuple[tuple[type[nn.Module], Category], ...] = (
+    (nn.LocalResponseNorm, "norm"),
+    (nn.CrossMapLRN2d, "norm"),
+    (nn.AdaptiveAvgPool1d, "pool"),
+    (nn.AdaptiveAvgPool2d, "pool"),
+    (nn.AdaptiveAvgPool3d, "pool"),
+    (nn.Softmax, "activation"),
+    (nn.LogSoftmax, "activation"),
+)
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """A module call while it is being recorded (internal; rows are built from it)."""
+
+    module: nn.Module
+    depth: int
+    parent: int
+    call: int
+    is_leaf: bool
+    first_op: int
+    input_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape, ...] = ()
+    output_bytes: int = 0            # new tensors this call returned (leaf calls only)
+    own_op_bytes: int = 0            # outputs of ops run directly in a container's forward
+    category: Category | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpRecord:
+    """One executed ATen op."""
+
+    name: str
+    call: int
+    category: Category | None        # None: an op with no arithmetic (view, cat, ...)
+    cost: Cost | None                # None: unsupported, or free when category is None
+    supported: bool
+
+
+@dataclass(slots=True)
+class Trace:
+    """Everything one recorded forward produced."""
+
+    calls: list[CallRecord] = field(default_factory=list)
+    ops: list[OpRecord] = field(default_factory=list)
+    alloc_bytes: list[int] = field(default_factory=list)     # per allocation id
+    alloc_op: list[int] = field(default_factory=list)        # op index that allocated it
+    last_use: dict[int, int] = field(default_factory=dict)   # allocation id -> last op index
+    output_allocs: set[int] = field(default_factory=set)     # held by the caller at the end
+    failed_call: int | None = None                            # innermost open call on error
+
+
+def _storage_key(t: torch.Tensor) -> int | None:
+    try:
+        return int(t.untyped_storage()._cdata)
+    except (RuntimeError, NotImplementedError):
+        return None
+
+
+def tensors_in(value: Any) -> list[torch.Tensor]:
+    """Every tensor in a nested structure of tuples, lists and dicts (faster than pytree)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in tensors_in(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in tensors_in(item)]
+    return []
+
+
+def tensor_shapes(value: Any) -> tuple[Shape, ...]:
+    """Shapes of every tensor in a nested structure of arguments or outputs."""
+    return tuple(tuple(t.shape) for t in tensors_in(value))
+
+
+class CollapsedError(RuntimeError):
+    """An op turned a non-empty input into an empty output."""
+
+
+def _batch_norm_meta(args: Sequence[Any]) -> tuple[torch.Tensor, ...]:
+    x = args[0]
+    channels = (x.shape[1],)
+    return (
+        torch.empty(x.shape, dtype=x.dtype, device=x.device),
+        torch.empty(channels, dtype=torch.float32, device=x.device),
+        torch.empty(channels, dtype=torch.float32, device=x.device),
+    )
+
+
+# PyTorch computes these ops' meta outputs through Python decompositions that cost ~10 ms a
+# call; their output shapes are trivial, so on the meta device we make them directly.
+_META_SHORTCUTS: dict[Any, Any] = {
+    torch.ops.aten.native_batch_norm.default: _batch_norm_meta,
+    torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_meta,
+    torch.ops.aten._native_batch_norm_legit.default: _batch_norm_meta,
+}
+
+
+class MetaShortcuts(TorchDispatchMode):
+    """A dispatch mode that only replaces slow meta kernels by direct shape computations."""
+
+    def run(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        shortcut = _META_SHORTCUTS.get(func)
+        if shortcut is not None and args and getattr(args[0], "is_meta", False):
+            return shortcut(args)
+        return func(*args, **kwargs)
+
+    def __torch_dispatch__(
+        self, func: Any, types: Sequence[type], args: Sequence[Any] = (), kwargs: Any = None
+    ) -> Any:
+        return self.run(func, args, kwargs or {})
+
+
+class _Recorder(MetaShortcuts):
+    def __init__(self, trace: Trace, leaf_flags: dict[int, bool]) -> None:
+        super().__init__()
+        self.trace = trace
+        self.stack: list[int] = []
+        self.calls_of: dict[int, Iterator[int]] = {}
+        self.alloc_of: dict[int, int] = {}
+        self.counted: set[int] = set()
+        self.leaf_flags = leaf_flags
+
+    # -- allocations --------------------------------------------------------------------------
+
+    def allocate(self, t: torch.Tensor, op_index: int) -> None:
+        key = _storage_key(t)
+        if key is None:
+            return
+        self.alloc_of[key] = len(self.trace.alloc_bytes)
+        self.trace.alloc_bytes.append(t.untyped_storage().nbytes())
+        self.trace.alloc_op.append(op_index)
+
+    def alloc_id(self, t: torch.Tensor) -> int | None:
+        key = _storage_key(t)
+        return None if key is None else self.alloc_of.get(key)
+
+    # -- module calls -------------------------------------------------------------------------
+
+    def pre_hook(self, module: nn.Module, args: Any, kwargs: Any) -> None:
+        calls = self.calls_of.setdefault(id(module), itertools.count())
+        record = CallRecord(
+            module=module,
+            depth=len(self.stack),
+            parent=self.stack[-1] if self.stack else -1,
+            call=next(calls),
+            is_leaf=self.leaf_flags.get(id(module), True),
+            first_op=len(self.trace.ops),
+            input_shapes=tensor_shapes((args, kwargs)),
+            category=next((c for kind, c in MODULE_CATEGORIES if isinstance(module, kind)), None),
+        )
+        self.stack.append(len(self.trace.calls))
+        self.trace.calls.append(record)
+
+    def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        record = self.trace.calls[self.stack.pop()]
+        record.output_shapes = tensor_shapes(output)
+        if not record.is_leaf:
+            return
+        for t in tensors_in(output):
+            alloc = self.alloc_id(t)
+            if alloc is None or alloc in self.counted or self.trace.alloc_op[alloc] < record.first_op:
+                continue
+            self.counted.add(alloc)
+            record.output_bytes += self.trace.alloc_bytes[alloc]
+
+    # -- ops ----------------------------------------------------------------------------------
+
+    def __torch_dispatch__(
+        self, func: Any, types: Sequence[type], args: Sequence[Any] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = self.run(func, args, kwargs)
+        index = len(self.trace.ops)
+        inputs = tensors_in((args, kwargs))
+        for t in inputs:
+            alloc = self.alloc_id(t)
+            if alloc is not None:
+                self.trace.last_use[alloc] = index
+        outs = tensors_in(out)
+        returns = func._schema.returns
+        for i, t in enumerate(outs):
+            alias = returns[min(i, len(returns) - 1)].alias_info if returns else None
+            if alias is None:
+                self.allocate(t, index)
+
+        call = self.stack[-1] if self.stack else -1
+        packet = func.overloadpacket
+        entry = FORMULAS.get(packet)
+        category: Category | None = None
+        cost: Cost | None = None
+        if entry is not None:
+            category, formula = entry
+            full_args = _with_defaults(func, args, kwargs)
+            cost = formula(full_args, outs)
+            record = self.trace.calls[call] if call >= 0 else None
+            if record is not None and record.category is not None:
+                category = record.category
+            if outs and outs[0].numel() == 0 and any(t.numel() > 0 for t in inputs):
+                raise CollapsedError(
+                    f"{packet.__name__} turned {_fmt(inputs[0].shape)} into {_fmt(outs[0].shape)}"
+                )
+        supported = entry is not None or packet in FREE_OPS
+        self.trace.ops.append(OpRecord(packet.__name__, call, category, cost, supported))
+
+        if call >= 0 and outs and not self.trace.calls[call].is_leaf:
+            alloc = self.alloc_id(outs[0])
+            if alloc is not None and self.trace.alloc_op[alloc] == index and alloc not in self.counted:
+                self.counted.add(alloc)
+                self.trace.calls[call].own_op_bytes += self.trace.alloc_bytes[alloc]
+        return out
+
+
+def _fmt(shape: Sequence[int]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def _with_defaults(func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Sequence[Any]:
+    """Positional arguments with keyword ones and schema defaults filled in."""
+    schema_args = func._schema.arguments
+    if not kwargs or len(args) >= len(schema_args):
+        return args
+    filled = list(args)
+    for spec in schema_args[len(args):]:
+        if spec.name in kwargs:
+            filled.append(kwargs[spec.name])
+        else:
+            filled.append(spec.default_value if spec.has_default_value() else None)
+    return filled
+
+
+@contextmanager
+def recording(model: nn.Module) -> Iterator[tuple[Trace, _Recorder]]:
+    """Hooks on every submodule and a dispatch mode; both removed, whatever happens."""
+    trace = Trace()
+    modules = list(dict.fromkeys(model.modules()))
+    leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
+    recorder = _Recorder(trace, leaf_flags)
+    handles = []
+    try:
+        for m in modules:
+            handles.append(m.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
+            handles.append(m.register_forward_hook(recorder.post_hook, with_kwargs=True))
+        with recorder:
+            try:
+                yield trace, recorder
+            except BaseException:
+                trace.failed_call = recorder.stack[-1] if recorder.stack else None
+                raise
+    finally:
+        for h in handles:
+            h.remove()

@@ -1,0 +1,104 @@
+"""The model zoo's registry: builders are registered by public name with their paper."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from torch import nn
+
+from archstat.errors import UnknownModelError
+
+Builder = Callable[..., nn.Module]
+B = TypeVar("B", bound=Builder)
+Kind = Literal["model", "block"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What the zoo knows about one registered network or building block."""
+
+    name: str                         # "vgg16"
+    builder: Builder
+    paper: str                        # "Simonyan & Zisserman 2014, arXiv:1409.1556"
+    year: int
+    variant: str                      # the paper's own name for it: "D"
+    input_size: tuple[int, ...]       # default input without the batch axis: (3, 224, 224)
+    kind: Kind
+    summary: str                      # first line of the builder's docstring
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The default input with a batch of one."""
+        return (1, *self.input_size)
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register_model(
+    *,
+    paper: str,
+    year: int,
+    variant: str = "",
+    input_size: tuple[int, ...] = (3, 224, 224),
+    kind: Kind = "model",
+) -> Callable[[B], B]:
+    """Register a builder under its function name; a duplicate name is an error."""
+
+    def decorate(builder: B) -> B:
+        name = builder.__name__
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        doc = (builder.__doc__ or "").strip().splitlines()
+        _REGISTRY[name] = ModelInfo(
+            name=name,
+            builder=builder,
+            paper=paper,
+            year=year,
+            variant=variant,
+            input_size=tuple(input_size),
+            kind=kind,
+            summary=doc[0] if doc else "",
+        )
+        return builder
+
+    return decorate
+
+
+def _natural_key(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _ensure_loaded() -> None:
+    # Importing the zoo package runs every @register_model decorator once.
+    import archstat.models  # noqa: F401
+
+
+def list_models(pattern: str = "*", *, kind: Kind | None = None) -> list[ModelInfo]:
+    """Registered networks whose name matches a shell pattern, in natural order."""
+    _ensure_loaded()
+    names = sorted((n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern)), key=_natural_key)
+    return [_REGISTRY[n] for n in names if kind is None or _REGISTRY[n].kind == kind]
+
+
+def model_info(name: str) -> ModelInfo:
+    """The registry entry for a name, or an error that suggests close names."""
+    _ensure_loaded()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=4, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `archstat list` shows them all"
+        raise UnknownModelError(f"unknown model {name!r}{hint}") from None
+
+
+def get_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build a zoo network; options given as None keep the builder's own default."""
+    info = model_info(name)
+    options = {k: v for k, v in kwargs.items() if v is not None}
+    return info.builder(**options)
