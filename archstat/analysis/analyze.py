@@ -9,8 +9,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from archstat.analysis.formulas import CATEGORIES
 from archstat.analysis.execution import make_input, override_tensors, run_model
+from archstat.analysis.formulas import CATEGORIES
 from archstat.analysis.loading import load_model
 from archstat.analysis.memory import peak_live_bytes, saved_for_backward
 from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
@@ -42,6 +42,19 @@ def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
         raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}") from None
 
 
+def resolve_device(device: str | torch.device) -> torch.device:
+    """A usable torch device, or an error naming the problem."""
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UsageError(f"unknown device {device!r}; use meta, cpu or cuda") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError("device cuda: CUDA is not available on this machine; use meta or cpu")
+    if resolved.type not in ("meta", "cpu", "cuda"):
+        raise UsageError(f"device {device!r} is not supported; use meta, cpu or cuda")
+    return resolved
+
+
 def _where(trace: Trace, paths: Mapping[int, str], label: str) -> str:
     if trace.failed_call is None:
         return f"{label} (before its first layer)"
@@ -57,7 +70,9 @@ def _forward_error(exc: Exception, trace: Trace, paths: Mapping[int, str], label
     where = _where(trace, paths, label)
     if isinstance(exc, CollapsedError) or _TOO_SMALL.search(message):
         dims = "x".join(map(str, shape))
-        return InputTooSmallError(f"input {dims} is too small for {label}: it collapsed at {where}: {message}")
+        return InputTooSmallError(
+            f"input {dims} is too small for {label}: it collapsed at {where}: {message}"
+        )
     return ForwardError(f"the forward of {label} raised {type(exc).__name__} at {where}: {message}")
 
 
@@ -75,6 +90,7 @@ def analyze(
     dtype: str | torch.dtype = torch.float32,
     device: str | torch.device = "meta",
     options: Mapping[str, Any] | None = None,
+    label: str | None = None,
 ) -> Analysis:
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
@@ -82,9 +98,9 @@ def analyze(
     not depend on batch size or resolution. The model is returned in the mode it came in.
     """
     torch_dtype = resolve_dtype(dtype)
-    torch_device = torch.device(device)
+    torch_device = resolve_device(device)
     loaded = load_model(model_or_name, device=str(torch_device), options=options)
-    model, label = loaded.module, loaded.label
+    model, label = loaded.module, label or loaded.label
     shape = _validate_shape(input_shape or loaded.input_shape)
     paths = {id(m): name for name, m in model.named_modules()}
     was_training = model.training

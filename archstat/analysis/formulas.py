@@ -66,10 +66,8 @@ def _conv(transposed_index: int | None, bias_index: int | None, always_transpose
         )
         kernel = _numel(weight.shape[2:])
         out = outs[0]
-        if transposed:
-            macs = x.numel() * weight.shape[1] * kernel
-        else:
-            macs = out.numel() * weight.shape[1] * kernel
+        spread = x.numel() if transposed else out.numel()
+        macs = spread * weight.shape[1] * kernel
         has_bias = bias_index is not None and _arg(args, bias_index) is not None
         bias = out.numel() if has_bias else 0
         return Cost(macs, 2 * macs + bias, bias)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
@@ -98,8 +98,7 @@ class Totals:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict in the documented schema."""
-        names = [n for n in self.__slots__ if n != "by_category"]  # type: ignore[attr-defined]
-        out: dict[str, Any] = {n: getattr(self, n) for n in names}
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "by_category"}
         out["by_category"] = {
             name: {"macs": cost.macs, "flops": cost.flops} for name, cost in self.by_category.items()
         }

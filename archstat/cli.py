@@ -1,0 +1,217 @@
+"""The `archstat` command: parses options, calls the library, prints. It computes nothing itself."""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archstat.errors import ArchstatError, UsageError
+from archstat.report.output import atomic_write, check_writable
+
+SHAPE_HELP = "input shape, e.g. 1x3x224x224 (the batch may be left out: 3x224x224)"
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """"1x3x224x224" -> (1, 3, 224, 224); a clear error otherwise."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"malformed --input {text!r}: write sizes joined by x, like 1x3x224x224") from None
+    if any(d <= 0 for d in dims):
+        raise UsageError(f"malformed --input {text!r}: every size must be a positive integer")
+    return dims
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """"num_classes=10" -> ("num_classes", 10); values are Python literals or plain strings."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip().isidentifier():
+        raise UsageError(f"malformed -O {text!r}: write key=value, like -O num_classes=10")
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        return key.strip(), lowered == "true"
+    if lowered in ("none", "null"):
+        return key.strip(), None
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw.strip()
+    return key.strip(), value
+
+
+def _resolve_input(model_default: Sequence[int], given: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if given is not None and len(given) == len(model_default) - 1:
+        return (1, *given)
+    return given
+
+
+def _format_for(path: str | None, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower() if path else ""
+    return {".json": "json", ".csv": "csv", ".md": "markdown", ".tex": "latex"}.get(suffix, "table")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        atomic_write(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             invoke_without_command=True, no_args_is_help=False)
+@click.version_option(package_name="archstat")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Per-layer shapes, parameters, MACs, FLOPs, memory of classic CNNs (MACs are
+    multiply-accumulates; FLOPs count a multiply-add as 2)."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command("list")
+@click.argument("pattern", default="*")
+@click.option("--kind", type=click.Choice(["model", "block"]), help="only networks or only building blocks")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table")
+def list_command(pattern: str, kind: str | None, fmt: str) -> None:
+    """List the zoo: name, paper and year, the paper's variant name, input, parameters."""
+    from archstat.analysis.zoo import zoo_entries
+    from archstat.report.zoo import render_zoo
+
+    entries = zoo_entries(pattern, kind)
+    if not entries:
+        raise UsageError(f"no model matches {pattern!r}; `archstat list` shows them all")
+    _print_or_text(render_zoo(entries, fmt), fmt)
+
+
+def _print_or_text(result: Any, fmt: str) -> None:
+    if fmt == "table":
+        from rich.console import Console
+
+        Console(width=None if sys.stdout.isatty() else 160).print(result)
+    else:
+        click.echo(result, nl=False)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--input", "input_text", metavar="SHAPE", help=SHAPE_HELP)
+@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="builder option, e.g. -O num_classes=10 (repeatable)")
+@click.option("--depth", type=click.IntRange(min=1), help="show rows down to this depth (default: all)")
+@click.option("--dtype", default="float32", type=click.Choice(["float32", "float16", "bfloat16", "float64"]))
+@click.option("--device", default="meta", show_default=True,
+              help="meta counts without computing; cpu or cuda run the forward for real")
+@click.option("--check", is_flag=True,
+              help="reconcile the counts with fvcore and FlopCounterMode (real CPU run)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+              help="output format (default: from the -o suffix, else table)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
+def summary(model: str, input_text: str | None, options: tuple[str, ...], depth: int | None, dtype: str,
+            device: str, check: bool, fmt: str | None, output: str | None) -> None:
+    """Per-layer table of MODEL: a zoo name, package.module:attr or path/to/file.py:attr."""
+    from archstat.analysis.analyze import analyze, resolve_device
+    from archstat.analysis.loading import load_model
+
+    fmt = _format_for(output, fmt)
+    if output:
+        check_writable(output)
+    builder_options = dict(parse_option(o) for o in options)
+    given = parse_shape(input_text) if input_text else None
+    torch_device = resolve_device(device)
+    loaded = load_model(model, device=str(torch_device), options=builder_options)
+    shape = _resolve_input(loaded.input_shape, given)
+    with _status(f"analysing {loaded.label}"):
+        analysis = analyze(loaded.module, shape or loaded.input_shape, dtype=dtype, device=torch_device,
+                           label=loaded.label)
+    text = _render(analysis, fmt, depth)
+    if check:
+        from archstat.analysis.check import reconcile
+        from archstat.report.check import render_check
+
+        with _status("running fvcore and FlopCounterMode on a real CPU forward"):
+            result = reconcile(model, shape, options=builder_options)
+        text += "\n" + render_check(result, fmt)
+        _emit(text, output)
+        if not result.ok:
+            raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")
+        return
+    _emit(text, output)
+
+
+def _render(analysis: Any, fmt: str, depth: int | None) -> str:
+    from archstat.report import tables
+
+    if fmt == "json":
+        return analysis.to_json() + "\n"
+    renderers: dict[str, Callable[..., str]] = {
+        "csv": tables.render_csv,
+        "markdown": tables.render_markdown,
+        "latex": tables.render_latex,
+    }
+    if fmt in renderers:
+        return renderers[fmt](analysis, depth)
+    from archstat.report.terminal import render_text
+
+    width = os.get_terminal_size().columns if sys.stdout.isatty() else 160
+    return render_text(analysis, depth, width=width)
+
+
+class _status:
+    """A spinner on stderr while a slow step runs, only when stderr is a terminal."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self._status: Any = None
+
+    def __enter__(self) -> None:
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(self.message)
+            self._status.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(*exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: one line on stderr and a non-zero exit for every error, never a traceback."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="archstat", standalone_mode=False)
+    except ArchstatError as exc:
+        click.echo(f"archstat: error: {exc}", err=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"archstat: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("archstat: aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("archstat: interrupted", err=True)
+        return 130
+    except Exception as exc:  # the promise is one line, never a traceback
+        if os.environ.get("ARCHSTAT_DEBUG"):
+            raise
+        message = " ".join(str(exc).split())
+        click.echo(f"archstat: internal error: {type(exc).__name__}: {message} "
+                   "(set ARCHSTAT_DEBUG=1 for the traceback)", err=True)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Rendering analyses as terminal tables, JSON, CSV, Markdown and LaTeX; no metric is computed here."""

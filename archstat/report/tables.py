@@ -1,0 +1,160 @@
+"""The per-layer table and its summary, in every output format.
+
+One list of columns and one list of summary lines serve the terminal, Markdown and LaTeX, so
+the formats cannot drift apart. CSV and JSON carry raw numbers instead of formatted ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
+from archstat.analysis.records import Analysis, LayerStats
+from archstat.report import units
+
+FORMATS = ("table", "json", "csv", "markdown", "latex")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the per-layer table: its header, how to render a row, alignment."""
+
+    header: str
+    cell: Callable[[LayerStats], str]
+    numeric: bool = True
+
+
+def _params(row: LayerStats) -> str:
+    text = units.exact(row.params) if row.params or not row.shared else "shared"
+    return text + (" *" if row.shared and row.params else "")
+
+
+def _name(row: LayerStats) -> str:
+    suffix = f" (call {row.call + 1})" if row.call else ""
+    return row.path + suffix
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("Layer", _name, numeric=False),
+    Column("Type", lambda r: r.type, numeric=False),
+    Column("Output shape", lambda r: units.shape(r.output_shape), numeric=False),
+    Column("Params", _params),
+    Column("MACs", lambda r: units.si(r.macs) if r.macs else "-"),
+    Column("FLOPs", lambda r: units.si(r.flops) if r.flops else "-"),
+    Column("Activations", lambda r: units.nbytes(r.activation_bytes) if r.activation_bytes else "-"),
+)
+
+
+def title(analysis: Analysis) -> str:
+    """One line naming what was analysed."""
+    return (
+        f"{analysis.model} · input {units.shape(analysis.input_shape)} · {analysis.dtype} "
+        f"· device {analysis.device}"
+    )
+
+
+def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
+    """Labelled totals, memory figures and conventions shown under every table."""
+    t = analysis.totals
+    params = f"{units.exact(t.params)} ({units.si(t.params)}) · trainable {units.exact(t.trainable_params)}"
+    if t.executed_params != t.params:
+        params += (
+            f" · {units.exact(t.executed_params)} in modules the forward ran "
+            f"({units.exact(t.params - t.executed_params)} not run, e.g. auxiliary heads)"
+        )
+    by_category = " · ".join(
+        f"{name} {units.si(cost.flops)}" for name, cost in t.by_category.items() if cost.flops
+    )
+    lines = [
+        ("Parameters", params),
+        ("MACs", f"{units.exact(t.macs)} ({units.si(t.macs)}MAC)"),
+        ("FLOPs", f"{units.exact(t.flops)} ({units.si(t.flops)}FLOP) = {by_category}"),
+        (
+            "Memory",
+            f"layer outputs {units.nbytes(t.activation_bytes)} · peak live in inference "
+            f"{units.nbytes(t.peak_activation_bytes)} · saved for backward "
+            f"{units.nbytes(t.training_activation_bytes)} ({analysis.training_mode} mode) · "
+            f"parameters {units.nbytes(t.param_bytes)} · buffers {units.nbytes(t.buffer_bytes)}",
+        ),
+    ]
+    if t.partial:
+        ops = ", ".join(f"{op} ×{n}" for op, n in sorted(analysis.unsupported.items()))
+        lines.append(("PARTIAL", f"no formula for {ops}: totals leave them out"))
+    if any(r.shared for r in analysis.layers):
+        lines.append(("*", "shared: a parameter or module used again is counted once, where first used"))
+    lines.append(("Convention", f"MACs = {CONVENTIONS['macs']}; FLOPs = {CONVENTIONS['flops']}"))
+    lines.append(("", "Activations = " + CONVENTIONS["activation_bytes"]))
+    return lines
+
+
+def render_markdown(analysis: Analysis, depth: int | None = None) -> str:
+    """A GitHub-flavoured Markdown table with the summary as a list below it."""
+    rows = analysis.rows(depth)
+    out = [f"**{title(analysis)}**", ""]
+    out.append("| " + " | ".join(c.header for c in COLUMNS) + " |")
+    out.append("|" + "|".join("---:" if c.numeric else "---" for c in COLUMNS) + "|")
+    for row in rows:
+        cells = [c.cell(row).replace("|", "\\|") for c in COLUMNS]
+        cells[0] = f"`{cells[0]}`"
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    out.extend(f"- **{label}**: {text}" if label else f"- {text}" for label, text in summary_lines(analysis))
+    return "\n".join(out) + "\n"
+
+
+_LATEX_SPECIAL = str.maketrans({"_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "·": r"$\cdot$",
+                                "×": r"$\times$"})
+
+
+def _tex(text: str) -> str:
+    return text.translate(_LATEX_SPECIAL)
+
+
+def render_latex(analysis: Analysis, depth: int | None = None) -> str:
+    """A booktabs `tabular` with the summary as its caption notes."""
+    spec = "".join("r" if c.numeric else "l" for c in COLUMNS)
+    out = [
+        "% requires \\usepackage{booktabs}",
+        "\\begin{table}[t]",
+        "\\centering\\small",
+        f"\\caption{{{_tex(title(analysis))}}}",
+        f"\\begin{{tabular}}{{{spec}}}",
+        "\\toprule",
+        " & ".join(_tex(c.header) for c in COLUMNS) + " \\\\",
+        "\\midrule",
+    ]
+    for row in analysis.rows(depth):
+        cells = [_tex(c.cell(row)) for c in COLUMNS]
+        cells[0] = f"\\texttt{{{cells[0]}}}"
+        out.append(" & ".join(cells) + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}", "", "\\medskip", "\\begin{flushleft}\\footnotesize"]
+    out.extend(
+        (f"\\textbf{{{_tex(label)}}}: " if label else "") + _tex(text) + "\\\\"
+        for label, text in summary_lines(analysis)
+    )
+    out += ["\\end{flushleft}", "\\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def render_csv(analysis: Analysis, depth: int | None = None) -> str:
+    """Raw numbers per row, one column per category's MACs and FLOPs."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    fixed = ["path", "type", "depth", "call", "is_leaf", "input_shapes", "output_shape", "params",
+             "trainable_params", "shared", "param_bytes", "macs", "flops", "activation_bytes"]
+    writer.writerow(fixed + [f"{kind}_{c}" for c in CATEGORIES for kind in ("macs", "flops")])
+    for row in analysis.rows(depth):
+        values = [
+            row.path, row.type, row.depth, row.call, row.is_leaf,
+            ";".join(units.shape(s) for s in row.input_shapes), units.shape(row.output_shape),
+            row.params, row.trainable_params, row.shared, row.param_bytes, row.macs, row.flops,
+            row.activation_bytes,
+        ]
+        for c in CATEGORIES:
+            cost = row.by_category.get(c)
+            values += [cost.macs if cost else 0, cost.flops if cost else 0]
+        writer.writerow(values)
+    return buffer.getvalue()
