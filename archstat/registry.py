@@ -70,6 +70,16 @@ def register_model(
     return decorate
 
 
+INPUT_SIZE_ATTR = "archstat_input_size"
+M = TypeVar("M", bound=nn.Module)
+
+
+def with_input_size(module: M, *size: int) -> M:
+    """Record the input (without batch) that a built network expects, when options change it."""
+    setattr(module, INPUT_SIZE_ATTR, tuple(size))
+    return module
+
+
 def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from archstat.errors import ArchstatError, UnknownModelError, UsageError
-from archstat.registry import model_info
+from archstat.registry import INPUT_SIZE_ATTR, model_info
 
 DEFAULT_INPUT: tuple[int, ...] = (1, 3, 224, 224)
 
@@ -90,7 +90,8 @@ def load_model(
         info = model_info(spec)
         with torch.device(device):
             module = _build(info.builder, options, spec)
-        return LoadedModel(module, spec, info.input_shape)
+        size = getattr(module, INPUT_SIZE_ATTR, info.input_size)
+        return LoadedModel(module, spec, (1, *size))
     try:
         target = _import_attr(spec)
     except UnknownModelError:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set archstat up in ./.venv on a fresh machine. With no importable torch, install the CPU build of
+# torch 2.13.0 first: a bare `torch` requirement would pull the newest release with GBs of CUDA.
+# A machine that already has torch (a GPU box) keeps it: the venv sees the system packages.
+# Usage: scripts/setup.sh [EXTRA]   (EXTRA: test, to add pytest, hypothesis, ruff, mypy, torchinfo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv --system-site-packages .venv
+fi
+venv_python=.venv/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+if ! "$venv_python" -c "import torch" >/dev/null 2>&1; then
+  echo "setup: no torch found, installing torch==2.13.0 (CPU)" >&2
+  "$venv_python" -m pip install --quiet "torch==2.13.0"
+fi
+target="."
+if [ -n "${1:-}" ]; then
+  target=".[$1]"
+fi
+"$venv_python" -m pip install --quiet -e "$target"
