@@ -11,6 +11,7 @@ from torch import nn
 
 from archstat.analysis.execution import make_input, override_tensors, run_model
 from archstat.analysis.formulas import CATEGORIES
+from archstat.analysis.lazy_dynamo import dynamo_deferred
 from archstat.analysis.loading import load_model
 from archstat.analysis.memory import peak_live_bytes, saved_for_backward
 from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
@@ -109,14 +110,15 @@ def analyze(
         model.eval()
         tensors = override_tensors(model, torch_device, torch_dtype)
         x = make_input(shape, torch_dtype, torch_device)
-        with recording(model) as (trace, recorder), torch.no_grad():
-            recorder.allocate(x, -1)
-            output = run_model(model, tensors, x)
-            for t in [x, *tensors_in(output)]:
-                alloc = recorder.alloc_id(t)
-                if alloc is not None:
-                    trace.output_allocs.add(alloc)
-        saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
+        with dynamo_deferred():
+            with recording(model) as (trace, recorder), torch.no_grad():
+                recorder.allocate(x, -1)
+                output = run_model(model, tensors, x)
+                for t in [x, *tensors_in(output)]:
+                    alloc = recorder.alloc_id(t)
+                    if alloc is not None:
+                        trace.output_allocs.add(alloc)
+            saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
     except ArchstatError:
         raise
     except Exception as exc:

@@ -9,7 +9,8 @@ from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
 from archstat.analysis.execution import make_input, override_tensors, run_model
-from archstat.analysis.trace import MetaShortcuts, Trace
+from archstat.analysis.meta_kernels import MetaShortcuts
+from archstat.analysis.trace import Trace
 
 
 def peak_live_bytes(trace: Trace) -> int:

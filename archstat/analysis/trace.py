@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from archstat.analysis.formulas import FORMULAS, FREE_OPS, Category, Cost
+from archstat.analysis.meta_kernels import MetaShortcuts
 
 Shape = tuple[int, ...]
 
@@ -102,40 +102,6 @@ def tensor_shapes(value: Any) -> tuple[Shape, ...]:
 
 class CollapsedError(RuntimeError):
     """An op turned a non-empty input into an empty output."""
-
-
-def _batch_norm_meta(args: Sequence[Any]) -> tuple[torch.Tensor, ...]:
-    x = args[0]
-    channels = (x.shape[1],)
-    return (
-        torch.empty(x.shape, dtype=x.dtype, device=x.device),
-        torch.empty(channels, dtype=torch.float32, device=x.device),
-        torch.empty(channels, dtype=torch.float32, device=x.device),
-    )
-
-
-# PyTorch computes these ops' meta outputs through Python decompositions that cost ~10 ms a
-# call; their output shapes are trivial, so on the meta device we make them directly.
-_META_SHORTCUTS: dict[Any, Any] = {
-    torch.ops.aten.native_batch_norm.default: _batch_norm_meta,
-    torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_meta,
-    torch.ops.aten._native_batch_norm_legit.default: _batch_norm_meta,
-}
-
-
-class MetaShortcuts(TorchDispatchMode):
-    """A dispatch mode that only replaces slow meta kernels by direct shape computations."""
-
-    def run(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        shortcut = _META_SHORTCUTS.get(func)
-        if shortcut is not None and args and getattr(args[0], "is_meta", False):
-            return shortcut(args)
-        return func(*args, **kwargs)
-
-    def __torch_dispatch__(
-        self, func: Any, types: Sequence[type], args: Sequence[Any] = (), kwargs: Any = None
-    ) -> Any:
-        return self.run(func, args, kwargs or {})
 
 
 class _Recorder(MetaShortcuts):
