@@ -146,13 +146,9 @@ def _per_output(flops_per_element: int) -> Formula:
 
 
 def _per_input(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-    """Reductions (sum, amax, ...): one op per input element."""
+    """Reductions (sum, mean, amax, ...): one op per input element (n - 1 adds and, for the
+    mean, the divide), so a global average pool costs what an average pool of its window does."""
     return Cost(0, args[0].numel())
-
-
-def _mean(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-    """Mean: one add per input element and one divide per output element."""
-    return Cost(0, args[0].numel() + outs[0].numel())
 
 
 def _window_pool(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
@@ -223,7 +219,7 @@ FORMULAS: dict[Any, tuple[Category, Formula]] = {
     aten._softmax: ("activation", _per_output(3)),
     aten._log_softmax: ("activation", _per_output(3)),
     aten._safe_softmax: ("activation", _per_output(3)),
-    aten.mean: ("elementwise", _mean),
+    aten.mean: ("elementwise", _per_input),
     aten.sum: ("elementwise", _per_input),
     aten.amax: ("elementwise", _per_input),
     aten.amin: ("elementwise", _per_input),
@@ -280,7 +276,7 @@ CONVENTIONS: dict[str, str] = {
     "activation": "1 FLOP per output element (ReLU, tanh, sigmoid, GELU, ...); softmax 3",
     "pool": "1 FLOP per window element per output (max: comparisons; avg: adds and the divide); "
     "adaptive pools use their exact windows",
-    "elementwise": "1 FLOP per output element (add, mul, div, ...); mean 1 per input + 1 per output",
+    "elementwise": "1 FLOP per output element (add, mul, div, ...); reductions (sum, mean) 1 per input element",
     "free": "view, reshape, cat, copy, pad, nearest upsampling, dropout in eval: 0 FLOPs",
     "unsupported": "an op with no formula is listed and the totals are marked partial",
     "activation_bytes": "sum of layer outputs: the output of every leaf module and of every "

@@ -26,8 +26,10 @@ def _batch_norm_meta(args: Sequence[Any]) -> tuple[torch.Tensor, ...]:
     )
 
 
-def _matmul_meta(args: Sequence[Any]) -> torch.Tensor:
+def _matmul_meta(args: Sequence[Any]) -> torch.Tensor | None:
     a, b = args[-2], args[-1]
+    if a.shape[-1] != b.shape[-2] or a.shape[:-2] != b.shape[:-2] or a.dtype != b.dtype:
+        return None  # PyTorch raises its own error
     return torch.empty((*a.shape[:-1], b.shape[-1]), dtype=a.dtype, device=a.device)
 
 
