@@ -66,7 +66,6 @@ def test_repeated_calls_get_a_row_each_and_shared_weights_count_once() -> None:
 
 
 def test_containers_roll_up_and_depth_filters_rows() -> None:
-    model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), nn.Flatten(), nn.LazyLinear(2))
     model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), nn.Flatten(), nn.Linear(4 * 9, 2))
     analysis = analyze(model, (1, 3, 5, 5))
     inner = analysis.rows(depth=1)[0]
