@@ -11,6 +11,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from archstat.models import alexnet, blocks, googlenet, lenet, nin, vgg
+from tests.oracles import TORCHVISION
 
 
 def params(module: nn.Module, *, trainable: bool = False) -> int:
@@ -114,17 +115,8 @@ def test_zfnet_fig3_map_sizes() -> None:
 
 # ---------------------------------------------------------------- VGG (torchvision layout)
 
-VGG_REFERENCES = {
-    # name: (params, MACs) from REFERENCES.md (torchvision metadata)
-    "vgg11": (132_863_336, 7_609_090_048),
-    "vgg11_bn": (132_868_840, 7_609_090_048),
-    "vgg13": (133_047_848, 11_308_466_176),
-    "vgg13_bn": (133_053_736, 11_308_466_176),
-    "vgg16": (138_357_544, 15_470_264_320),
-    "vgg16_bn": (138_365_992, 15_470_264_320),
-    "vgg19": (143_667_240, 19_632_062_464),
-    "vgg19_bn": (143_678_248, 19_632_062_464),
-}
+# name: (params, MACs) from REFERENCES.md (torchvision metadata)
+VGG_REFERENCES = {name: TORCHVISION[name] for name in TORCHVISION if name.startswith("vgg")}
 
 
 @pytest.mark.parametrize("name", list(VGG_REFERENCES))

@@ -9,21 +9,13 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from archstat.registry import model_info
+from tests.oracles import TORCHVISION as REFERENCE
 
 # REFERENCES.md section 1: torchvision-layout params and MACs (conv + linear), 224×224 input.
 TORCHVISION: dict[str, tuple[int, int]] = {
-    "resnet18": (11_689_512, 1_814_073_344),
-    "resnet34": (21_797_672, 3_663_761_408),
-    "resnet50": (25_557_032, 4_089_184_256),
-    "resnet101": (44_549_160, 7_801_405_440),
-    "resnet152": (60_192_808, 11_513_626_624),
-    "densenet121": (7_978_856, 2_834_161_664),
-    "densenet161": (28_681_000, 7_727_907_072),
-    "densenet169": (14_149_480, 3_359_843_328),
-    "densenet201": (20_013_928, 4_291_365_888),
-    "mobilenet_v2": (3_504_872, 300_774_272),
-    "squeezenet1_0": (1_248_424, 818_924_576),
-    "squeezenet1_1": (1_235_496, 349_151_936),
+    name: REFERENCE[name]
+    for name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "densenet121", "densenet161",
+                 "densenet169", "densenet201", "mobilenet_v2", "squeezenet1_0", "squeezenet1_1")
 }
 
 # The paper's ResNets (stride on the first 1×1) have the same weights as torchvision's v1.5.
