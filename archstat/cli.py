@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ SHAPE_HELP = "input shape, e.g. 1x3x224x224 (the batch may be left out: 3x224x22
 
 def parse_shape(text: str) -> tuple[int, ...]:
     """"1x3x224x224" -> (1, 3, 224, 224); a clear error otherwise."""
+    if not text.strip():
+        raise UsageError("malformed --input '': write sizes joined by x, like 1x3x224x224")
     parts = text.lower().replace("×", "x").split("x")
     try:
         dims = tuple(int(p) for p in parts)
@@ -126,26 +129,28 @@ def summary(model: str, input_text: str | None, options: tuple[str, ...], depth:
     if output:
         check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
-    given = parse_shape(input_text) if input_text else None
+    given = parse_shape(input_text) if input_text is not None else None
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options)
     shape = _resolve_input(loaded.input_shape, given)
     with _status(f"analysing {loaded.label}"):
         analysis = analyze(loaded.module, shape or loaded.input_shape, dtype=dtype, device=torch_device,
                            label=loaded.label)
-    text = _render(analysis, fmt, depth)
-    if check:
-        from archstat.analysis.check import reconcile
-        from archstat.report.check import render_check
-
-        with _status("running fvcore and FlopCounterMode on a real CPU forward"):
-            result = reconcile(model, shape, options=builder_options)
-        text += "\n" + render_check(result, fmt)
-        _emit(text, output)
-        if not result.ok:
-            raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")
+    if not check:
+        _emit(_render(analysis, fmt, depth), output)
         return
+    from archstat.analysis.check import reconcile
+    from archstat.report.check import check_dict, render_check
+
+    with _status("running fvcore and FlopCounterMode on a real CPU forward"):
+        result = reconcile(model, shape, options=builder_options)
+    if fmt == "json":
+        text = json.dumps({**analysis.to_dict(), "check": check_dict(result)}, indent=2) + "\n"
+    else:
+        text = _render(analysis, fmt, depth) + "\n" + render_check(result, fmt)
     _emit(text, output)
+    if not result.ok:
+        raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")
 
 
 def _render(analysis: Any, fmt: str, depth: int | None) -> str:
@@ -185,15 +190,19 @@ class _status:
             self._status.__exit__(*exc)
 
 
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: one line on stderr and a non-zero exit for every error, never a traceback."""
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="archstat", standalone_mode=False)
     except ArchstatError as exc:
-        click.echo(f"archstat: error: {exc}", err=True)
+        click.echo(f"archstat: error: {_one_line(str(exc))}", err=True)
         return exc.exit_code
     except click.ClickException as exc:
-        click.echo(f"archstat: error: {exc.format_message()}", err=True)
+        click.echo(f"archstat: error: {_one_line(exc.format_message())}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -206,8 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the promise is one line, never a traceback
         if os.environ.get("ARCHSTAT_DEBUG"):
             raise
-        message = " ".join(str(exc).split())
-        click.echo(f"archstat: internal error: {type(exc).__name__}: {message} "
+        click.echo(f"archstat: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
                    "(set ARCHSTAT_DEBUG=1 for the traceback)", err=True)
         return 3
     return 0

@@ -305,9 +305,7 @@ def test_bfloat16_halves_the_bytes(cli: Cli, vgg16: dict[str, Any]) -> None:
 @pytest.mark.parametrize("model", [
     "lenet5",
     "lenet5_modern",
-    pytest.param("resnet20", marks=pytest.mark.xfail(strict=True, reason=(
-        "peak_activation_bytes on meta counts batch norm's save_mean/save_invstd (C floats each) "
-        "that the CPU kernel returns empty in eval: 209,024 B on meta vs 208,896 B on cpu"))),
+    "resnet20",
 ])
 def test_device_cpu_gives_the_same_counts_as_meta(cli: Cli, model: str) -> None:
     meta = summary_json(cli, model)
@@ -340,13 +338,11 @@ def test_check_disagreement_exits_non_zero(cli: Cli, monkeypatch: pytest.MonkeyP
     assert "MISMATCH" in result.out
 
 
-@pytest.mark.xfail(strict=True, reason="--check --format json prints two JSON documents back to back")
 def test_check_json_is_one_document(cli: Cli) -> None:
     document = json.loads(ok(cli("summary", "lenet5_modern", "--check", "--format", "json")).out)
     assert {"totals", "layers", "check"} <= document.keys()
 
 
-@pytest.mark.xfail(strict=True, reason="--check --format csv appends a Markdown table to the CSV")
 def test_check_csv_is_csv(cli: Cli) -> None:
     out = ok(cli("summary", "lenet5_modern", "--check", "--format", "csv")).out
     assert not [line for line in out.splitlines() if line.startswith("|")]
@@ -389,9 +385,6 @@ def test_package_module_attr(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (identity["model"], identity["totals"]["params"], identity["totals"]["macs"]) == ("Identity", 0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the console script does not put the working directory on sys.path, so package.module:attr "
-    "cannot name a module beside the user (python -m archstat.cli can)"))
 def test_package_module_attr_from_the_working_directory(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -409,9 +402,6 @@ def test_package_module_attr_from_the_working_directory(
 # --- bad input: one line, non-zero exit, no traceback, no file ---------------------------------
 
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-MULTILINE = pytest.mark.xfail(strict=True, reason=(
-    "ArchstatError messages that embed an exception's text are printed as is: a multi-line "
-    "exception message gives several lines on stderr"))
 
 BAD_INPUT = [
     # model names
@@ -427,8 +417,7 @@ BAD_INPUT = [
     pytest.param(["summary", "vgg16", "--input", "abc"], 2, ["malformed --input 'abc'"], id="input-letters"),
     pytest.param(["summary", "vgg16", "--input", "1.5x3x224x224"], 2, ["malformed --input"],
                  id="input-fraction"),
-    pytest.param(["summary", "vgg16", "--input", ""], 2, ["malformed --input"], id="input-empty",
-                 marks=pytest.mark.xfail(strict=True, reason="--input '' is silently ignored (exit 0)")),
+    pytest.param(["summary", "vgg16", "--input", ""], 2, ["malformed --input"], id="input-empty"),
     pytest.param(["summary", "vgg16", "--input", "1x3x16x16"], 1, ["features.30", "small", "1x3x16x16"],
                  id="input-too-small"),
     pytest.param(["summary", "vgg16", "--input", "3x224"], 1, ["features.0", "Conv2d"],
@@ -472,9 +461,9 @@ BAD_INPUT = [
                  id="module-missing"),
     pytest.param(["summary", ":Net"], 2, ["cannot read ':Net'"], id="spec-without-module"),
     pytest.param(["summary", "{broken}:Net"], 1, ["importing", "RuntimeError", "cannot be imported"],
-                 id="file-raises-on-import", marks=MULTILINE),
+                 id="file-raises-on-import"),
     pytest.param(["summary", "{user}:make_failing"], 1, ["building make_failing raised ValueError"],
-                 id="factory-raises", marks=MULTILINE),
+                 id="factory-raises"),
     # click's own validation
     pytest.param(["summary"], 2, ["Missing argument 'MODEL'"], id="model-missing"),
     pytest.param(["frobnicate"], 2, ["No such command 'frobnicate'"], id="unknown-command"),

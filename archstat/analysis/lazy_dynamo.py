@@ -54,7 +54,7 @@ def dynamo_deferred() -> Iterator[None]:
         return
     stand_in = _StandIn()
     sys.modules[_NAME] = stand_in
-    torch._dynamo = stand_in  # type: ignore[attr-defined]
+    setattr(torch, "_dynamo", stand_in)  # noqa: B010 - the attribute is not in the stubs
     try:
         yield
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,12 +52,17 @@ def _import_attr(spec: str) -> Any:
         finally:
             sys.path.pop(0)
     else:
+        # As `python -m` does, look beside the user first (a console script's path lacks the cwd).
+        cwd = os.getcwd()
+        sys.path.insert(0, cwd)
         try:
             module = importlib.import_module(source)
         except ImportError as exc:
             raise UsageError(f"cannot import {source}: {exc}") from exc
         except Exception as exc:
             raise ArchstatError(f"importing {source} raised {type(exc).__name__}: {exc}") from exc
+        finally:
+            sys.path.remove(cwd)
     target: Any = module
     for part in attr.split("."):
         if not hasattr(target, part):

@@ -16,9 +16,18 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 
-def _batch_norm_meta(args: Sequence[Any]) -> tuple[torch.Tensor, ...]:
-    x = args[0]
-    channels = (x.shape[1],)
+def _batch_norm_meta(training_index: int | None) -> Any:
+    """Batch norm: the output, and the saved statistics, which are empty in eval as on the CPU."""
+
+    def shortcut(args: Sequence[Any]) -> tuple[torch.Tensor, ...]:
+        training = training_index is not None and len(args) > training_index and bool(args[training_index])
+        return _batch_norm_outputs(args[0], args[0].shape[1] if training else 0)
+
+    return shortcut
+
+
+def _batch_norm_outputs(x: torch.Tensor, stats: int) -> tuple[torch.Tensor, ...]:
+    channels = (stats,)
     return (
         torch.empty(x.shape, dtype=x.dtype, device=x.device),
         torch.empty(channels, dtype=torch.float32, device=x.device),
@@ -185,9 +194,9 @@ _UNARY_OR_BINARY = ("relu", "hardtanh", "sigmoid", "tanh", "add", "mul", "sub", 
 # PyTorch computes these ops' meta outputs through Python decompositions that cost ~10 ms a
 # call; their output shapes are trivial, so on the meta device we make them directly.
 _META_SHORTCUTS: dict[Any, Any] = {
-    torch.ops.aten.native_batch_norm.default: _batch_norm_meta,
-    torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_meta,
-    torch.ops.aten._native_batch_norm_legit.default: _batch_norm_meta,
+    torch.ops.aten.native_batch_norm.default: _batch_norm_meta(training_index=5),
+    torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_meta(training_index=None),
+    torch.ops.aten._native_batch_norm_legit.default: _batch_norm_meta(training_index=5),
     torch.ops.aten.convolution.default: _convolution_meta,
     torch.ops.aten._adaptive_avg_pool2d.default: _adaptive_pool_meta,
     torch.ops.aten.max_pool2d_with_indices.default: _pool_meta(with_indices=True, has_dilation=True),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from typing import Any
 
 from archstat.analysis.check import Reconciliation
 from archstat.report import units
+from archstat.report.tables import tex
 
 HEADERS = ("Category", "archstat MACs", "archstat FLOPs", "fvcore", "FlopCounterMode", "Verdict", "Why")
 
@@ -28,6 +32,23 @@ def check_rows(result: Reconciliation) -> list[tuple[str, ...]]:
     return rows
 
 
+def check_dict(result: Reconciliation) -> dict[str, Any]:
+    """The reconciliation as JSON-ready data (the `check` key of `summary --check --format json`)."""
+    return {
+        "ok": result.ok,
+        "meta_matches_cpu": result.meta_matches,
+        "categories": [
+            {"category": r.category, "archstat_macs": r.macs, "archstat_flops": r.flops,
+             "archstat_bias_flops": r.bias_flops, "fvcore": r.fvcore, "flop_counter_mode": r.flop_counter,
+             "verdict": _verdict(r.agrees), "explanation": r.explanation}
+            for r in result.rows
+        ],
+        "fvcore_total": result.fvcore_total,
+        "flop_counter_mode_total": result.flop_counter_total,
+        "fvcore_skipped_ops": dict(result.fvcore_unsupported),
+    }
+
+
 def render_check(result: Reconciliation, fmt: str) -> str:
     """The reconciliation in the summary's output format."""
     meta_line = (
@@ -36,24 +57,22 @@ def render_check(result: Reconciliation, fmt: str) -> str:
     )
     skipped = ", ".join(f"{op} ×{n}" for op, n in sorted(result.fvcore_unsupported.items())) or "none"
     if fmt == "json":
-        return json.dumps({
-            "check": {
-                "ok": result.ok,
-                "meta_matches_cpu": result.meta_matches,
-                "categories": [
-                    {"category": r.category, "archstat_macs": r.macs, "archstat_flops": r.flops,
-                     "archstat_bias_flops": r.bias_flops, "fvcore": r.fvcore,
-                     "flop_counter_mode": r.flop_counter, "verdict": _verdict(r.agrees),
-                     "explanation": r.explanation}
-                    for r in result.rows
-                ],
-                "fvcore_total": result.fvcore_total,
-                "flop_counter_mode_total": result.flop_counter_total,
-                "fvcore_skipped_ops": dict(result.fvcore_unsupported),
-            }
-        }, indent=2) + "\n"
+        return json.dumps({"check": check_dict(result)}, indent=2) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["category", "archstat_macs", "archstat_flops", "archstat_bias_flops", "fvcore",
+                         "flop_counter_mode", "verdict"])
+        writer.writerows([r.category, r.macs, r.flops, r.bias_flops, r.fvcore, r.flop_counter, _verdict(r.agrees)]
+                         for r in result.rows)
+        return buffer.getvalue()
     rows = check_rows(result)
-    if fmt in ("markdown", "latex", "csv"):
+    if fmt == "latex":
+        lines = ["\\begin{tabular}{lrrrrll}", "\\toprule", " & ".join(HEADERS) + " \\\\", "\\midrule"]
+        lines += [" & ".join(tex(cell) for cell in row) + " \\\\" for row in rows]
+        lines += ["\\bottomrule", "\\end{tabular}", "", tex(meta_line) + "; fvcore skipped: " + tex(skipped)]
+        return "\n".join(lines) + "\n"
+    if fmt == "markdown":
         lines = ["| " + " | ".join(HEADERS) + " |", "|---|---:|---:|---:|---:|---|---|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines += ["", f"- {meta_line}", f"- fvcore skipped: {skipped}"]

@@ -109,7 +109,8 @@ _LATEX_SPECIAL = str.maketrans({"_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", 
                                 "×": r"$\times$"})
 
 
-def _tex(text: str) -> str:
+def tex(text: str) -> str:
+    """Text with LaTeX's special characters escaped."""
     return text.translate(_LATEX_SPECIAL)
 
 
@@ -120,19 +121,19 @@ def render_latex(analysis: Analysis, depth: int | None = None) -> str:
         "% requires \\usepackage{booktabs}",
         "\\begin{table}[t]",
         "\\centering\\small",
-        f"\\caption{{{_tex(title(analysis))}}}",
+        f"\\caption{{{tex(title(analysis))}}}",
         f"\\begin{{tabular}}{{{spec}}}",
         "\\toprule",
-        " & ".join(_tex(c.header) for c in COLUMNS) + " \\\\",
+        " & ".join(tex(c.header) for c in COLUMNS) + " \\\\",
         "\\midrule",
     ]
     for row in analysis.rows(depth):
-        cells = [_tex(c.cell(row)) for c in COLUMNS]
+        cells = [tex(c.cell(row)) for c in COLUMNS]
         cells[0] = f"\\texttt{{{cells[0]}}}"
         out.append(" & ".join(cells) + " \\\\")
     out += ["\\bottomrule", "\\end{tabular}", "", "\\medskip", "\\begin{flushleft}\\footnotesize"]
     out.extend(
-        (f"\\textbf{{{_tex(label)}}}: " if label else "") + _tex(text) + "\\\\"
+        (f"\\textbf{{{tex(label)}}}: " if label else "") + tex(text) + "\\\\"
         for label, text in summary_lines(analysis)
     )
     out += ["\\end{flushleft}", "\\end{table}"]
