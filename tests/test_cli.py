@@ -212,9 +212,12 @@ def test_summary_csv_has_a_row_per_layer(cli: Cli, vgg16: dict[str, Any]) -> Non
 def test_summary_markdown(cli: Cli, vgg16: dict[str, Any]) -> None:
     out = ok(cli("summary", "vgg16", "--format", "markdown")).out
     lines = out.splitlines()
-    assert "| Layer | Type | Output shape | Params | MACs | FLOPs | Activations |" in lines
+    assert "| Layer | Type | Output shape | RF | Params | MACs | FLOPs | Activations |" in lines
     assert sum(line.startswith("| `") for line in lines) == len(vgg16["layers"]) - 1
-    assert "| `features.0` | Conv2d | 1x64x224x224 | 1,792 |" in out
+    assert "| `features.0` | Conv2d | 1x64x224x224 | 3 | 1,792 |" in out
+    # REFERENCES.md section 3: conv5_3 sees 196 pixels, pool5 212.
+    assert "| `features.28` | Conv2d | 1x512x14x14 | 196 |" in out
+    assert "| `features.30` | MaxPool2d | 1x512x7x7 | 212 |" in out
     assert "138,357,544" in out and "MACs = multiply-accumulates" in out
 
 

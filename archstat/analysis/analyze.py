@@ -15,6 +15,7 @@ from archstat.analysis.lazy_dynamo import dynamo_deferred
 from archstat.analysis.loading import load_model
 from archstat.analysis.memory import peak_live_bytes, saved_for_backward
 from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
+from archstat.analysis.rf import Field
 from archstat.analysis.trace import CallRecord, CollapsedError, Trace, recording, tensors_in
 from archstat.errors import ArchstatError, ForwardError, InputTooSmallError, UsageError
 
@@ -113,6 +114,7 @@ def analyze(
         with dynamo_deferred():
             with recording(model) as (trace, recorder), torch.no_grad():
                 recorder.allocate(x, -1)
+                recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
                 output = run_model(model, tensors, x)
                 for t in [x, *tensors_in(output)]:
                     alloc = recorder.alloc_id(t)
@@ -274,4 +276,5 @@ def _row(
         flops=sum(flops),
         activation_bytes=activation,
         by_category=_categories(macs, flops),
+        rf=call.field,
     )

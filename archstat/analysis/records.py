@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
+from archstat.analysis.rf import Field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,7 @@ class LayerStats:
     flops: int
     activation_bytes: int            # lecture convention, see CONVENTIONS["activation_bytes"]
     by_category: Mapping[str, CategoryCost]
+    rf: Field | None = None          # receptive field of the first output on the input
 
     @property
     def output_shape(self) -> Shape:
@@ -74,6 +76,7 @@ class LayerStats:
             "by_category": {
                 name: {"macs": cost.macs, "flops": cost.flops} for name, cost in self.by_category.items()
             },
+            "rf": self.rf.to_dict() if self.rf is not None else None,
         }
 
 

@@ -10,6 +10,7 @@ the op's schema does not mark as an alias is a new allocation.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from torch import nn
 
 from archstat.analysis.formulas import FORMULAS, FREE_OPS, Category, Cost
 from archstat.analysis.meta_kernels import MetaShortcuts
+from archstat.analysis.rf import Field
+from archstat.analysis.rf_rules import propagate
 
 Shape = tuple[int, ...]
 
@@ -51,6 +54,7 @@ class CallRecord:
     output_bytes: int = 0            # new tensors this call returned (leaf calls only)
     own_op_bytes: int = 0            # outputs of ops run directly in a container's forward
     category: Category | None = None
+    field: Field | None = None       # receptive field of the first output
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,27 @@ class _Recorder(MetaShortcuts):
         self.alloc_of: dict[int, int] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
+        # Receptive field per tensor object (views differ from their base: flatten ends it).
+        self.fields: dict[int, tuple[weakref.ref[torch.Tensor], Field]] = {}
+
+    # -- receptive fields ---------------------------------------------------------------------
+
+    def set_field(self, t: torch.Tensor, field: Field) -> None:
+        self.fields[id(t)] = (weakref.ref(t), field)
+
+    def field_of(self, t: torch.Tensor) -> Field | None:
+        entry = self.fields.get(id(t))
+        return entry[1] if entry is not None and entry[0]() is t else None
+
+    def _propagate_field(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any],
+                         inputs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor]) -> None:
+        carrying = [(t, f) for t in inputs if (f := self.field_of(t)) is not None]
+        if not carrying or not outs:
+            return
+        field = propagate(func, _with_defaults(func, args, kwargs), [f for _, f in carrying],
+                          [t for t, _ in carrying], outs[0])
+        for t in outs:
+            self.set_field(t, field)
 
     # -- allocations --------------------------------------------------------------------------
 
@@ -148,6 +173,8 @@ class _Recorder(MetaShortcuts):
     def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         record = self.trace.calls[self.stack.pop()]
         record.output_shapes = tensor_shapes(output)
+        first = tensors_in(output)
+        record.field = self.field_of(first[0]) if first else None
         if not record.is_leaf:
             return
         for t in tensors_in(output):
@@ -177,6 +204,7 @@ class _Recorder(MetaShortcuts):
             if alias is None:
                 self.allocate(t, index)
 
+        self._propagate_field(func, args, kwargs, inputs, outs)
         call = self.stack[-1] if self.stack else -1
         packet = func.overloadpacket
         entry = FORMULAS.get(packet)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.rf import Field
+from archstat.analysis.rf_growth import growth
 from archstat.report import units
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
@@ -37,10 +39,24 @@ def _name(row: LayerStats) -> str:
     return row.path + suffix
 
 
+def field_text(field: Field | None) -> str:
+    """"196", "1×7", "whole", "?" (not modelled), with "†" when merged paths are unaligned."""
+    if field is None:
+        return "-"
+    if field.whole:
+        return "whole"
+    if field.unknown or not field.axes:
+        return "?"
+    sizes = [a.size for a in field.axes]
+    text = str(sizes[0]) if len(set(sizes)) == 1 else "×".join(map(str, sizes))
+    return text + ("†" if field.unaligned else "")
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("Layer", _name, numeric=False),
     Column("Type", lambda r: r.type, numeric=False),
     Column("Output shape", lambda r: units.shape(r.output_shape), numeric=False),
+    Column("RF", lambda r: field_text(r.rf)),
     Column("Params", _params),
     Column("MACs", lambda r: units.si(r.macs) if r.macs else "-"),
     Column("FLOPs", lambda r: units.si(r.flops) if r.flops else "-"),
@@ -54,6 +70,11 @@ def title(analysis: Analysis) -> str:
         f"{analysis.model} · input {units.shape(analysis.input_shape)} · {analysis.dtype} "
         f"· device {analysis.device}"
     )
+
+
+def _jumps(field: Field) -> str:
+    jumps = [a.jump for a in field.axes]
+    return str(jumps[0]) if len(set(jumps)) == 1 else "×".join(map(str, jumps))
 
 
 def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
@@ -80,6 +101,16 @@ def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
             f"parameters {units.nbytes(t.param_bytes)} · buffers {units.nbytes(t.buffer_bytes)}",
         ),
     ]
+    grown = growth(analysis)
+    if grown.final is not None and grown.final.rf is not None:
+        final = grown.final.rf
+        where = f" at {grown.final.path}" if grown.final.path else ""
+        covers = f"; covers the whole input from {grown.covering.path}" if grown.covering else ""
+        lines.append((
+            "RF",
+            f"{field_text(final)} px{where} (jump {_jumps(final)}){covers}; "
+            "† marks merged paths that are unaligned, ? an op whose effect is not modelled",
+        ))
     if t.partial:
         ops = ", ".join(f"{op} ×{n}" for op, n in sorted(analysis.unsupported.items()))
         lines.append(("PARTIAL", f"no formula for {ops}: totals leave them out"))
@@ -106,7 +137,7 @@ def render_markdown(analysis: Analysis, depth: int | None = None) -> str:
 
 
 _LATEX_SPECIAL = str.maketrans({"_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "·": r"$\cdot$",
-                                "×": r"$\times$"})
+                                "×": r"$\times$", "†": r"\dag{}"})
 
 
 def tex(text: str) -> str:
@@ -145,14 +176,14 @@ def render_csv(analysis: Analysis, depth: int | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     fixed = ["path", "type", "depth", "call", "is_leaf", "input_shapes", "output_shape", "params",
-             "trainable_params", "shared", "param_bytes", "macs", "flops", "activation_bytes"]
+             "trainable_params", "shared", "param_bytes", "macs", "flops", "activation_bytes", "rf"]
     writer.writerow(fixed + [f"{kind}_{c}" for c in CATEGORIES for kind in ("macs", "flops")])
     for row in analysis.rows(depth):
         values = [
             row.path, row.type, row.depth, row.call, row.is_leaf,
             ";".join(units.shape(s) for s in row.input_shapes), units.shape(row.output_shape),
             row.params, row.trainable_params, row.shared, row.param_bytes, row.macs, row.flops,
-            row.activation_bytes,
+            row.activation_bytes, field_text(row.rf),
         ]
         for c in CATEGORIES:
             cost = row.by_category.get(c)
