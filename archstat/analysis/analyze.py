@@ -93,11 +93,13 @@ def analyze(
     device: str | torch.device = "meta",
     options: Mapping[str, Any] | None = None,
     label: str | None = None,
+    receptive_fields: bool = True,
 ) -> Analysis:
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
     On the default meta device nothing is allocated and no arithmetic runs, so the cost does
     not depend on batch size or resolution. The model is returned in the mode it came in.
+    `receptive_fields=False` skips the receptive-field rules (every row's `rf` is then None).
     """
     torch_dtype = resolve_dtype(dtype)
     torch_device = resolve_device(device)
@@ -114,7 +116,8 @@ def analyze(
         with dynamo_deferred():
             with recording(model) as (trace, recorder), torch.no_grad():
                 recorder.allocate(x, -1)
-                recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
+                if receptive_fields:
+                    recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
                 output = run_model(model, tensors, x)
                 for t in [x, *tensors_in(output)]:
                     alloc = recorder.alloc_id(t)

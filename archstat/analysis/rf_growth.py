@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class Growth:
     """The spatial layers in execution order and the summary figures of their fields."""
 
-    rows: tuple[LayerStats, ...]         # leaf layers whose output has a modelled spatial field
+    rows: tuple[LayerStats, ...]         # spatial layers in the order their outputs are made
     final: LayerStats | None             # the layer with the largest field
     covering: LayerStats | None          # the first layer whose field spans the whole input
     input_size: tuple[int, ...]          # spatial size of the input
@@ -37,8 +37,26 @@ def _area(row: LayerStats) -> int:
 
 
 def growth(analysis: Analysis) -> Growth:
-    """Where the receptive field grows, its final size, and the layer where it covers the input."""
-    rows = tuple(r for r in analysis.leaves() if spatial(r.rf))
+    """Where the receptive field grows, its final size, and the layer where it covers the input.
+
+    The rows are the leaf layers, plus the blocks whose own merge (a residual add, a concat)
+    changes the field of their last child, placed after their children; a row whose field equals
+    the previous row's (a norm or activation after its conv) is left out.
+    """
+    layers = analysis.layers
+    last = list(range(len(layers)))       # index of each call's last descendant
+    last_child: dict[int, int] = {}
+    for r in reversed(layers):
+        if r.parent >= 0:
+            last[r.parent] = max(last[r.parent], last[r.index])
+            last_child.setdefault(r.parent, r.index)
+    ordered = sorted(
+        (r for r in layers if r.depth > 0 and spatial(r.rf) and (
+            r.is_leaf or (r.index in last_child and layers[last_child[r.index]].rf != r.rf)
+        )),
+        key=lambda r: (last[r.index], not r.is_leaf),
+    )
+    rows = tuple(r for i, r in enumerate(ordered) if i == 0 or r.rf != ordered[i - 1].rf)
     candidates = [r for r in analysis.layers if spatial(r.rf)]
     final = max(candidates, key=_area, default=None)
     size = analysis.input_shape[2:]

@@ -156,6 +156,8 @@ def propagate(func: Any, args: Sequence[Any], fields: Sequence[Field], inputs: S
     rule = RULES.get(func.overloadpacket)
     if rule is not None:
         return rule(args, fields, out)
+    if len(fields) == 1 and inputs[0].shape == out.shape:
+        return fields[0]  # activations, norms, in-place ops: the field passes through
     spatial = max(len(f.axes) for f in fields)
     if not spatial:
         return merge(fields)

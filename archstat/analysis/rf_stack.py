@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from archstat.analysis.rf import Field
@@ -149,7 +150,7 @@ class StackSummary:
 
     @property
     def spec(self) -> str:
-        """The stack in the spec grammar, one entry per layer."""
+        """The stack in the spec grammar, runs of equal layers as repeats."""
         return layer_list(self.layers)
 
     def to_dict(self) -> dict[str, Any]:
@@ -319,8 +320,9 @@ def _grow(layers: tuple[StackLayer, ...], channels: int | None,
 
 
 def layer_list(layers: tuple[StackLayer, ...]) -> str:
-    """The stack in the spec grammar: `3x3,3x3,3x3`."""
-    return ",".join(layer.spec for layer in layers)
+    """The stack in the spec grammar, runs of equal layers as repeats: `3x3x2,max2s2`."""
+    runs = ((layer.spec, len(list(run))) for layer, run in groupby(layers))
+    return ",".join(spec if n == 1 else f"{spec}x{n}" for spec, n in runs)
 
 
 def single_conv(field: Field) -> StackLayer:

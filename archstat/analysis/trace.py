@@ -22,7 +22,7 @@ from torch import nn
 from archstat.analysis.formulas import FORMULAS, FREE_OPS, Category, Cost
 from archstat.analysis.meta_kernels import MetaShortcuts
 from archstat.analysis.rf import Field
-from archstat.analysis.rf_rules import propagate
+from archstat.analysis.rf_rules import RULES, propagate
 
 Shape = tuple[int, ...]
 
@@ -134,8 +134,9 @@ class _Recorder(MetaShortcuts):
         carrying = [(t, f) for t in inputs if (f := self.field_of(t)) is not None]
         if not carrying or not outs:
             return
-        field = propagate(func, _with_defaults(func, args, kwargs), [f for _, f in carrying],
-                          [t for t, _ in carrying], outs[0])
+        if func.overloadpacket in RULES:
+            args = _with_defaults(func, args, kwargs)
+        field = propagate(func, args, [f for _, f in carrying], [t for t, _ in carrying], outs[0])
         for t in outs:
             self.set_field(t, field)
 
@@ -204,7 +205,8 @@ class _Recorder(MetaShortcuts):
             if alias is None:
                 self.allocate(t, index)
 
-        self._propagate_field(func, args, kwargs, inputs, outs)
+        if self.fields:
+            self._propagate_field(func, args, kwargs, inputs, outs)
         call = self.stack[-1] if self.stack else -1
         packet = func.overloadpacket
         entry = FORMULAS.get(packet)

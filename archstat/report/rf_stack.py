@@ -163,18 +163,19 @@ def _grid(result: StackResult, summary: StackSummary) -> tuple[list[Column], lis
 
 def render_text(result: StackResult, width: int = 160) -> str:
     """Aligned plain text: the growth table(s), then the comparison lines (never wrapped)."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False)
+    blocks = []
     for title, summary in titles(result):
         cols, rows = _grid(result, summary)
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", header_style="bold")
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold")
         for c in cols:
             table.add_column(c.header, justify="right" if c.numeric else "left", no_wrap=True)
         for i, cells in enumerate(rows):
             table.add_row(*cells, end_section=i == len(rows) - 2)
-        console.print(table)
-    text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
-    return text + "\n\n" + "\n".join(comparison_lines(result)) + "\n"
+        buffer = io.StringIO()
+        Console(file=buffer, width=width, color_system=None, highlight=False).print(table)
+        lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+        blocks.append(title + "\n" + "\n".join(lines).strip("\n"))
+    return "\n\n".join([*blocks, "\n".join(comparison_lines(result))]) + "\n"
 
 
 def render_markdown(result: StackResult) -> str:
