@@ -58,7 +58,7 @@ def growth(analysis: Analysis) -> Growth:
     )
     rows = tuple(r for i, r in enumerate(ordered) if i == 0 or r.rf != ordered[i - 1].rf)
     candidates = [r for r in analysis.layers if spatial(r.rf)]
-    final = max(candidates, key=_area, default=None)
+    final = max(candidates, key=lambda r: (_area(r), r.is_leaf), default=None)
     size = analysis.input_shape[2:]
     covering = next(
         (r for r in rows if r.rf is not None and all(a.size >= s for a, s in zip(r.rf.axes, size, strict=False))),

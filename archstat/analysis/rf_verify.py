@@ -1,0 +1,85 @@
+"""`archstat rf --verify`: the closed-form fields against fields measured by back-propagation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from archstat.analysis.loading import load_model
+from archstat.analysis.records import Analysis
+from archstat.analysis.rf_growth import growth
+from archstat.analysis.rf_probe import ProbeResult, probe_fields
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One layer: the closed form's pixels for the probed unit, clipped to the input, and the measurement."""
+
+    path: str
+    unit: tuple[int, ...]
+    theory: tuple[Span, ...]         # first and last input pixel per axis, clipped to the input
+    measured: tuple[Span, ...]
+    status: str                      # "agree", "DIFFER", or why it was not compared
+
+    @property
+    def agrees(self) -> bool:
+        return self.status == "agree"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Every checked layer of a model."""
+
+    model: str
+    input_shape: tuple[int, ...]
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No compared layer disagrees."""
+        return all(c.status != "DIFFER" for c in self.checks)
+
+    @property
+    def compared(self) -> int:
+        return sum(c.status in ("agree", "DIFFER") for c in self.checks)
+
+
+def _clip(span: Span, size: int) -> Span:
+    return max(span[0], 0), min(span[1], size - 1)
+
+
+def compare(analysis: Analysis, probes: Mapping[str, ProbeResult]) -> tuple[Check, ...]:
+    """Closed form (from the analysis) against the probe, for every probed layer."""
+    sizes = analysis.input_shape[2:]
+    checks = []
+    for row in growth(analysis).rows:
+        probe = probes.get(row.path)
+        if probe is None or row.rf is None:
+            continue
+        if probe.status != "ok":
+            checks.append(Check(row.path, probe.unit, (), (), f"not measured: {probe.status}"))
+            continue
+        theory = tuple(
+            _clip(axis.span(unit), size) for axis, unit, size in zip(row.rf.axes, probe.unit, sizes, strict=False)
+        )
+        agrees = "agree" if theory == probe.extent else "DIFFER"
+        status = "unaligned: not compared" if row.rf.unaligned else agrees
+        checks.append(Check(row.path, probe.unit, theory, probe.extent, status))
+    return tuple(checks)
+
+
+def verify_fields(
+    model_or_name: str | nn.Module, analysis: Analysis, *, options: Mapping[str, Any] | None = None
+) -> Verification:
+    """Probe every growth layer called once (a module run twice has no single output to probe)."""
+    loaded = load_model(model_or_name, device="cpu", options=options)
+    calls = Counter(r.path for r in analysis.layers)
+    targets = [r.path for r in growth(analysis).rows if r.path and calls[r.path] == 1]
+    probes = probe_fields(loaded.module, analysis.input_shape, targets)
+    return Verification(analysis.model, analysis.input_shape, compare(analysis, probes))
