@@ -6,7 +6,7 @@ import json
 
 from archstat.analysis.rf_verify import Span, Verification
 
-HEADERS = ("Layer", "Unit", "Closed form (clipped)", "Measured", "Verdict")
+HEADERS = ("Layer", "Unit", "Closed form", "Measured", "Verdict")
 
 
 def _spans(spans: tuple[Span, ...]) -> str:
@@ -15,8 +15,10 @@ def _spans(spans: tuple[Span, ...]) -> str:
 
 def render_verification(result: Verification, fmt: str) -> str:
     """Per layer the input pixels the probed unit sees, by formula and by gradient."""
+    skipped = len(result.checks) - result.compared
+    hint = f"; {skipped} not compared (a larger --input brings more fields inside it)" if skipped else ""
     summary = (
-        f"{sum(c.agrees for c in result.checks)} of {result.compared} layers agree "
+        f"{sum(c.agrees for c in result.checks)} of {result.compared} compared layers agree{hint} "
         f"(gradient probe at input {'x'.join(map(str, result.input_shape))}: positive weights, "
         "max pools as average pools, unit BN statistics; extents are input pixels per axis)"
     )
