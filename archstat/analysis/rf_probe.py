@@ -79,11 +79,10 @@ class ProbeResult:
 
 def probe_fields(model: nn.Module, input_shape: tuple[int, ...], targets: Sequence[str]) -> dict[str, ProbeResult]:
     """Measure the receptive field of the centre unit of each target module's output, by path."""
-    probe = _prepared_copy(model)
-    modules = {path: _submodule(probe, path) for path in targets}
-    x = _positive_input(input_shape)
-    with torch.inference_mode(False), torch.enable_grad():
-        x.requires_grad_(True)
+    with torch.inference_mode(False), torch.enable_grad():  # whatever mode the caller is in
+        probe = _prepared_copy(model)
+        modules = {path: _submodule(probe, path) for path in targets}
+        x = _positive_input(input_shape).requires_grad_(True)
         with _capturing(modules) as outputs, _PoolsAveraged(), suppress(_AllCaptured):
             probe(x)
         return {path: _measure(path, outputs.get(path), x) for path in targets}
