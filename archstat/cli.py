@@ -254,6 +254,21 @@ class _status:
             self._status.__exit__(*exc)
 
 
+def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    import archstat.commands
+
+    for module in pkgutil.iter_modules(archstat.commands.__path__):
+        command = getattr(importlib.import_module(f"archstat.commands.{module.name}"), "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
 def _one_line(message: str) -> str:
     return " ".join(message.split())
 
