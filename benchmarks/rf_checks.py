@@ -42,13 +42,13 @@ def suitable_input(name: str, cap: int) -> tuple[tuple[int, ...], int | None]:
     return (*shape[:-2], side, side), field
 
 
-def verify_zoo(cap: int, names: list[str]) -> list[dict[str, Any]]:
+def verify_zoo(cap: int, names: list[str], limit: int | None) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         shape, field = suitable_input(name, cap)
         start = time.perf_counter()
         analysis = analyze(name, shape)
-        result = verify_fields(name, analysis)
+        result = verify_fields(name, analysis, limit=limit)
         agree = sum(c.agrees for c in result.checks)
         row = {
             "model": name, "final_field": field, "input": list(shape), "layers": len(result.checks),
@@ -86,14 +86,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cap", type=int, default=448, help="largest input side for the probe")
     parser.add_argument("--models", help="comma-separated zoo names (default: all)")
+    parser.add_argument("--limit", type=int, default=12, help="most layers probed per model (evenly spread)")
     parser.add_argument("-o", "--output", default="benchmarks/results/rf.json")
     args = parser.parse_args()
     names = args.models.split(",") if args.models else [i.name for i in archstat.list_models()]
     overhead = rf_overhead()
-    rows = verify_zoo(args.cap, names)
+    rows = verify_zoo(args.cap, names, args.limit)
     report = {
         "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(), "torch": torch.__version__,
-        "machine": platform.processor() or platform.machine(), "cap": args.cap,
+        "machine": platform.processor() or platform.machine(), "cap": args.cap, "limit": args.limit,
         "rf_overhead_resnet152": overhead, "verify": rows,
         "all_agree": all(r["differ"] == 0 for r in rows),
     }

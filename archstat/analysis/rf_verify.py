@@ -10,7 +10,7 @@ from typing import Any
 from torch import nn
 
 from archstat.analysis.loading import load_model
-from archstat.analysis.records import Analysis
+from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf_growth import growth
 from archstat.analysis.rf_probe import ProbeResult, probe_fields
 
@@ -77,12 +77,40 @@ def compare(analysis: Analysis, probes: Mapping[str, ProbeResult]) -> tuple[Chec
     return tuple(checks)
 
 
+def _inside(row: LayerStats, sizes: tuple[int, ...]) -> bool:
+    """Whether the centre unit's closed-form field lies inside the input (so it can be compared)."""
+    if row.rf is None or row.rf.unaligned:
+        return False
+    units = [(n - 1) // 2 for n in row.output_shape[-len(row.rf.axes):]]
+    spans = [axis.span(u) for axis, u in zip(row.rf.axes, units, strict=False)]
+    return all(first >= 0 and last < size for (first, last), size in zip(spans, sizes, strict=False))
+
+
 def verify_fields(
-    model_or_name: str | nn.Module, analysis: Analysis, *, options: Mapping[str, Any] | None = None
+    model_or_name: str | nn.Module,
+    analysis: Analysis,
+    *,
+    options: Mapping[str, Any] | None = None,
+    limit: int | None = None,
 ) -> Verification:
-    """Probe every growth layer called once (a module run twice has no single output to probe)."""
+    """Probe the growth layers whose field fits in the input, at most `limit` of them, evenly spread.
+
+    A module run twice has no single output to probe and is left out; a layer whose field
+    exceeds the input is reported without probing (a backward pass each is the cost).
+    """
     loaded = load_model(model_or_name, device="cpu", options=options)
     calls = Counter(r.path for r in analysis.layers)
-    targets = [r.path for r in growth(analysis).rows if r.path and calls[r.path] == 1]
-    probes = probe_fields(loaded.module, analysis.input_shape, targets)
-    return Verification(analysis.model, analysis.input_shape, compare(analysis, probes))
+    sizes = tuple(analysis.input_shape[2:])
+    rows = [r for r in growth(analysis).rows if r.path and calls[r.path] == 1]
+    fitting = [r for r in rows if _inside(r, sizes)]
+    if limit is not None and len(fitting) > limit:
+        step = (len(fitting) - 1) / max(limit - 1, 1)
+        fitting = [fitting[round(i * step)] for i in range(limit)]
+    probes = probe_fields(loaded.module, analysis.input_shape, [r.path for r in fitting])
+    checks = {c.path: c for c in compare(analysis, probes)}
+    skipped = "field exceeds the input: not compared"
+    ordered = [
+        checks.get(r.path) or Check(r.path, (), (), (), skipped if not _inside(r, sizes) else "not probed (--limit)")
+        for r in rows
+    ]
+    return Verification(analysis.model, analysis.input_shape, tuple(ordered))

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.multiprocessing.reductions import StorageWeakRef
 
 from archstat.analysis.formulas import FORMULAS, FREE_OPS, Category, Cost
 from archstat.analysis.meta_kernels import MetaShortcuts
@@ -114,7 +115,9 @@ class _Recorder(MetaShortcuts):
         self.trace = trace
         self.stack: list[int] = []
         self.calls_of: dict[int, Iterator[int]] = {}
-        self.alloc_of: dict[int, int] = {}
+        # Storage identity -> allocation id, with a weak reference to tell a live storage from a
+        # freed one whose address a later tensor (even one made outside the trace) reuses.
+        self.alloc_of: dict[int, tuple[int, StorageWeakRef]] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
         # Receptive field per tensor object (views differ from their base: flatten ends it).
@@ -146,13 +149,16 @@ class _Recorder(MetaShortcuts):
         key = _storage_key(t)
         if key is None:
             return
-        self.alloc_of[key] = len(self.trace.alloc_bytes)
+        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageWeakRef(t.untyped_storage()))
         self.trace.alloc_bytes.append(t.untyped_storage().nbytes())
         self.trace.alloc_op.append(op_index)
 
     def alloc_id(self, t: torch.Tensor) -> int | None:
         key = _storage_key(t)
-        return None if key is None else self.alloc_of.get(key)
+        entry = self.alloc_of.get(key) if key is not None else None
+        if entry is None or entry[1].expired():
+            return None
+        return entry[0]
 
     # -- module calls -------------------------------------------------------------------------
 
