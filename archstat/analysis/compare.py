@@ -1,0 +1,174 @@
+"""Several models side by side: totals, memory, final receptive field, published top-1 and, where a
+latency file gives one, measured latency.
+
+The latency file is JSON of this shape (other keys are ignored; `device` and `batch` are optional)::
+
+    {"models": {"resnet50": {"ms": 6.8, "device": "NVIDIA H100", "batch": 1}, ...}}
+
+`ms` is the measured time of one forward at that batch, in milliseconds. archstat never measures
+latency itself; a model the file does not name is "not measured".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from archstat.analysis.analyze import analyze
+from archstat.analysis.loading import load_model
+from archstat.analysis.published import published_top1
+from archstat.analysis.rf_growth import growth
+from archstat.errors import UnknownModelError, UsageError
+from archstat.registry import list_models
+
+_GLOB = frozenset("*?[")
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """One measured forward time, as a latency file gives it."""
+
+    ms: float
+    device: str | None = None
+    batch: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRow:
+    """The headline figures of one model; `None` where a figure is not known."""
+
+    model: str
+    input_shape: tuple[int, ...]
+    dtype: str
+    params: int
+    macs: int
+    flops: int
+    activation_bytes: int               # layer outputs (the lecture convention)
+    peak_activation_bytes: int          # peak live tensors in an inference forward
+    training_activation_bytes: int      # saved for backward
+    param_bytes: int
+    receptive_field: tuple[int, ...] | None   # final field, size per spatial axis (px)
+    top1: float | None                  # published ImageNet top-1, percent
+    top1_source: str | None
+    latency: Latency | None
+    partial: bool                       # some op had no formula: the counts leave it out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values; latency flattened to latency_ms, latency_device, latency_batch."""
+        data = asdict(self)
+        latency = data.pop("latency") or {}
+        data["input_shape"] = list(self.input_shape)
+        data["receptive_field"] = list(self.receptive_field) if self.receptive_field else None
+        data["latency_ms"] = latency.get("ms")
+        data["latency_device"] = latency.get("device")
+        data["latency_batch"] = latency.get("batch")
+        return data
+
+
+def expand_models(names: Iterable[str]) -> list[str]:
+    """Names in order, duplicates dropped; a shell pattern ("resnet*") expands to the zoo's networks."""
+    out: list[str] = []
+    for name in names:
+        if _GLOB & set(name) and ":" not in name:
+            matched = [info.name for info in list_models(name, kind="model")]
+            if not matched:
+                raise UnknownModelError(f"no zoo network matches {name!r}; `archstat list` shows them all")
+        else:
+            matched = [name]
+        out.extend(m for m in matched if m not in out)
+    return out
+
+
+def _bad(path: Path, why: str) -> UsageError:
+    return UsageError(f"--latency {path}: {why}; expected "
+                      '{"models": {NAME: {"ms": 6.8, "device": "...", "batch": 1}}}')
+
+
+def load_latency(path: str | os.PathLike[str]) -> dict[str, Latency]:
+    """Read a latency file (see the module docstring); every problem is one UsageError."""
+    source = Path(path)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--latency {source}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--latency {source}: cannot read it ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(source, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    models = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(models, dict):
+        raise _bad(source, 'no "models" object')
+    out: dict[str, Latency] = {}
+    for name, entry in models.items():
+        if not isinstance(entry, dict):
+            raise _bad(source, f"entry {name!r} is not an object")
+        ms, device, batch = entry.get("ms"), entry.get("device"), entry.get("batch")
+        if not isinstance(ms, (int, float)) or isinstance(ms, bool) or not math.isfinite(ms) or ms <= 0:
+            raise _bad(source, f"{name!r} needs \"ms\", a positive number of milliseconds (got {ms!r})")
+        if device is not None and not isinstance(device, str):
+            raise _bad(source, f"{name!r}: \"device\" must be a string (got {device!r})")
+        if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or batch <= 0):
+            raise _bad(source, f"{name!r}: \"batch\" must be a positive integer (got {batch!r})")
+        out[name] = Latency(float(ms), device, batch)
+    return out
+
+
+def _input_for(default: Sequence[int], given: Sequence[int] | None) -> tuple[int, ...]:
+    # As `archstat summary`, an input given without its batch axis gets a batch of one.
+    if given is None:
+        return tuple(default)
+    if len(given) == len(default) - 1:
+        return (1, *given)
+    return tuple(given)
+
+
+def compare(
+    models: Sequence[str | nn.Module],
+    input_shape: Sequence[int] | None = None,
+    latency: Mapping[str, Latency] | str | os.PathLike[str] | None = None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[ComparisonRow, ...]:
+    """One row per model, in the order given; each at its own default input unless `input_shape`.
+
+    `latency` is a mapping from model name to `Latency`, or the path of a latency file.
+    `progress(i, n, name)` is called before model i of n is analysed.
+    """
+    timings = load_latency(latency) if isinstance(latency, (str, os.PathLike)) else dict(latency or {})
+    rows = []
+    for i, spec in enumerate(models):
+        loaded = load_model(spec, device="meta")
+        if progress is not None:
+            progress(i, len(models), loaded.label)
+        analysis = analyze(loaded.module, _input_for(loaded.input_shape, input_shape), label=loaded.label)
+        final = growth(analysis).final
+        field = final.rf if final is not None else None
+        zoo_name = spec if isinstance(spec, str) and ":" not in spec else None
+        accuracy = published_top1(zoo_name) if zoo_name else None
+        key = spec if isinstance(spec, str) else loaded.label
+        t = analysis.totals
+        rows.append(ComparisonRow(
+            model=loaded.label,
+            input_shape=analysis.input_shape,
+            dtype=analysis.dtype,
+            params=t.params,
+            macs=t.macs,
+            flops=t.flops,
+            activation_bytes=t.activation_bytes,
+            peak_activation_bytes=t.peak_activation_bytes,
+            training_activation_bytes=t.training_activation_bytes,
+            param_bytes=t.param_bytes,
+            receptive_field=tuple(a.size for a in field.axes) if field is not None else None,
+            top1=accuracy.top1 if accuracy else None,
+            top1_source=accuracy.source if accuracy else None,
+            latency=timings.get(key, timings.get(loaded.label)),
+            partial=t.partial,
+        ))
+    return tuple(rows)

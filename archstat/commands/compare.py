@@ -1,0 +1,82 @@
+"""`archstat compare`: several models side by side, and the accuracy-versus-operations bubble chart."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+PROGRESS_FROM = 4      # models; fewer finish before a progress bar would be worth drawing
+ProgressFn = Callable[[int, int, str], None]
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr for many models, only when stderr is a terminal."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("analysing", total=total)
+
+        def step(i: int, n: int, name: str) -> None:
+            bar.update(task, completed=i, description=f"analysing {name}")
+
+        yield step
+
+
+@click.command("compare")
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@click.option("--input", "input_text", metavar="SHAPE",
+              help="input shape for every model, e.g. 1x3x224x224 (default: each model's own)")
+@click.option("--latency", "latency_file", metavar="FILE.json",
+              help='measured times: {"models": {NAME: {"ms": 6.8, "device": "...", "batch": 1}}}')
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+              help="output format (default: from the -o suffix, else table)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the table to this file instead of stdout")
+@click.option("--plot", metavar="FILE",
+              help="also draw top-1 against GMACs, bubble area = parameters: .svg, .png, .pdf or .html")
+def command(models: tuple[str, ...], input_text: str | None, latency_file: str | None, fmt: str | None,
+            output: str | None, plot: str | None) -> None:
+    """Params, MACs, FLOPs, memory, final receptive field, published top-1 and measured latency of
+    several models side by side. MODEL is a zoo name (or a pattern such as 'resnet*'),
+    package.module:attr or path/to/file.py:attr. MACs are multiply-accumulates; FLOPs count a
+    multiply-add as 2."""
+    import os
+
+    from archstat.analysis.compare import compare, expand_models, load_latency
+    from archstat.cli import _emit, _format_for, parse_shape
+    from archstat.report.compare import render_comparison
+    from archstat.report.output import check_writable
+
+    fmt = _format_for(output, fmt)
+    if output:
+        check_writable(output)
+    if plot:
+        from archstat.report.bubble import plot_format
+
+        plot_format(plot)
+        check_writable(plot)
+    given = parse_shape(input_text) if input_text is not None else None
+    timings = load_latency(latency_file) if latency_file else None
+    names = expand_models(models)
+    with _progress(len(names)) as step:
+        rows = compare(names, given, timings, progress=step)
+    figure = None
+    if plot:
+        from archstat.report.bubble import bubble_figure
+
+        figure = bubble_figure(rows)   # before any output: it refuses models without a top-1
+    width = os.get_terminal_size().columns if sys.stdout.isatty() else 160
+    _emit(render_comparison(rows, fmt, width), output)
+    if plot:
+        from archstat.report.bubble import export
+
+        export(figure, plot)
+        click.echo(f"wrote {plot}", err=True)

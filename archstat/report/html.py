@@ -1,0 +1,587 @@
+"""`archstat report`: one self-contained HTML page, readable offline and printable.
+
+Per model: overview cards, the totals, the plots (parameters, MACs and activation memory by
+layer with cumulative curves; receptive-field growth; measured latency and a roofline when a
+latency file is given), the sortable, searchable per-layer table under its counting convention;
+with several models a comparison comes first; the conventions close the page. plotly.js is
+embedded once, the page requests nothing from the network, and every plot is SVG.
+
+The latency file (`--latency FILE.json`; provisional until the latency issue fixes a format):
+
+    {"device": "RTX 4090, fp32, batch 1",        optional, free text shown with the plots
+     "peak_flops": 8.26e13,                      optional, FLOP/s: the roofline's flat roof
+     "peak_bandwidth": 1.01e12,                  optional, bytes/s: the roofline's slope
+     "model": "vgg16",                           optional with one model in the report
+     "layers": [{"path": "features.0", "ms": 0.41, "call": 0}, ...]}   call optional (0)
+
+or, for several models, `{"device": ..., "models": {"vgg16": {"layers": [...]}, ...}}`, where an
+entry may override the shared device and peaks. Paths are the table's layer paths.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+import archstat
+from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.rf_growth import Growth, growth
+from archstat.errors import UsageError
+from archstat.report import style, units
+from archstat.report.rf import growth_lines
+from archstat.report.tables import COLUMNS, field_text, summary_lines, title
+
+MIB = 1 << 20
+ITEMSIZE = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
+PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
+
+
+def esc(text: object) -> str:
+    """Text made safe for HTML (and for plotly labels, which read HTML entities)."""
+    return html.escape(str(text), quote=True)
+
+
+# ---------------------------------------------------------------------------------- latency file
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One model's measured layer times as read from the latency file."""
+
+    device: str
+    peak_flops: float | None
+    peak_bandwidth: float | None
+    layers: tuple[tuple[str, int, float], ...]      # (path, call, ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """A measured layer: its row in the analysis and its time."""
+
+    row: LayerStats
+    ms: float
+
+
+def _number(value: object, what: str, *, optional: bool = False) -> float | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise UsageError(f"latency file: {what} must be a non-negative number, not {value!r}")
+    return float(value)
+
+
+def _entry(raw: object, shared: Mapping[str, Any], where: str) -> Measured:
+    if not isinstance(raw, dict):
+        raise UsageError(f"latency file: {where} must be an object with a 'layers' list")
+    merged = {**shared, **raw}
+    layers = merged.get("layers")
+    if not isinstance(layers, list):
+        raise UsageError(f"latency file: {where} needs 'layers': a list of {{\"path\": ..., \"ms\": ...}}")
+    parsed = []
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict) or not isinstance(layer.get("path"), str) or "ms" not in layer:
+            raise UsageError(f"latency file: {where} layers[{i}] must be {{\"path\": str, \"ms\": number}}")
+        call = layer.get("call", 0)
+        if isinstance(call, bool) or not isinstance(call, int) or call < 0:
+            raise UsageError(f"latency file: {where} layers[{i}].call must be a non-negative integer")
+        ms = _number(layer["ms"], f"{where} layers[{i}].ms")
+        assert ms is not None
+        parsed.append((layer["path"], call, ms))
+    device = merged.get("device", "")
+    if not isinstance(device, str):
+        raise UsageError("latency file: 'device' must be a string")
+    return Measured(device, _number(merged.get("peak_flops"), "peak_flops", optional=True),
+                    _number(merged.get("peak_bandwidth"), "peak_bandwidth", optional=True), tuple(parsed))
+
+
+def parse_latency(data: object) -> dict[str | None, Measured]:
+    """Measurements per model name (None: the file names no model); a one-line error on a wrong shape."""
+    if not isinstance(data, dict):
+        raise UsageError("latency file: expected a JSON object with 'layers' or 'models'")
+    shared = {k: v for k, v in data.items() if k in ("device", "peak_flops", "peak_bandwidth")}
+    if "models" in data:
+        models = data["models"]
+        if not isinstance(models, dict) or not models:
+            raise UsageError("latency file: 'models' must map model names to {\"layers\": [...]}")
+        return {str(name): _entry(entry, shared, f"models[{name!r}]") for name, entry in models.items()}
+    model = data.get("model")
+    if model is not None and not isinstance(model, str):
+        raise UsageError("latency file: 'model' must be a string")
+    return {model: _entry(data, {}, "the file")}
+
+
+def match_latency(measured: Mapping[str | None, Measured],
+                  analyses: Sequence[Analysis]) -> dict[int, tuple[Measured, tuple[Timing, ...]]]:
+    """Each measured model's timings attached to its rows, by the analysis' position in the report."""
+    names = [a.model for a in analyses]
+    out: dict[int, tuple[Measured, tuple[Timing, ...]]] = {}
+    for name, entry in measured.items():
+        if name is None:
+            if len(analyses) > 1:
+                raise UsageError("latency file: name the model ('model' or 'models') when reporting several models")
+            index = 0
+        elif name in names:
+            index = names.index(name)
+        else:
+            raise UsageError(f"latency file: no model {name!r} in this report (models: {', '.join(names)})")
+        rows = {(r.path, r.call): r for r in analyses[index].rows()}
+        timings = []
+        for path, call, ms in entry.layers:
+            if (path, call) not in rows:
+                suffix = f" (call {call})" if call else ""
+                raise UsageError(f"latency file: {names[index]} has no layer {path!r}{suffix}")
+            timings.append(Timing(rows[path, call], ms))
+        out[index] = (entry, tuple(sorted(timings, key=lambda t: t.row.index)))
+    return out
+
+
+# ------------------------------------------------------------------------------------- figures
+
+class _Figures:
+    """The page's plots: each becomes an empty div, filled by one script at the end of the page."""
+
+    def __init__(self) -> None:
+        self.specs: dict[str, Any] = {}
+
+    def div(self, fig: go.Figure) -> str:
+        name = f"plot-{len(self.specs) + 1}"
+        fig.layout.width = None             # fill the page's width; the style's height stays
+        self.specs[name] = json.loads(fig.to_json())
+        return f'<div class="plot" id="{name}"></div>'
+
+    def script(self) -> str:
+        # "<" only occurs inside JSON strings, where \u003c means the same and cannot end the script
+        data = json.dumps(self.specs, separators=(",", ":")).replace("<", "\\u003c")
+        return (f"<script>(function(){{var F={data},C={json.dumps(PLOT_CONFIG)};"
+                "Object.keys(F).forEach(function(k){Plotly.newPlot(k,F[k].data,F[k].layout,C);});"
+                "window.addEventListener('beforeprint',function(){Object.keys(F).forEach(function(k){"
+                "Plotly.Plots.resize(document.getElementById(k));});});})();</script>")
+
+
+def _label(row: LayerStats) -> str:
+    return esc(COLUMNS[0].cell(row))
+
+
+def _layer_axis(fig: go.Figure) -> None:
+    fig.update_xaxes(type="category", tickangle=-60, tickfont={"size": 12}, automargin=True)
+
+
+def profile_figure(analysis: Analysis) -> go.Figure | None:
+    """Parameters, MACs and activation memory per leaf layer, each with its cumulative share."""
+    rows = [r for r in analysis.leaves() if r.params or r.macs or r.activation_bytes]
+    if not rows:
+        return None
+    t = analysis.totals
+    panels: tuple[tuple[str, Callable[[LayerStats], float], str, str, Callable[[float], str]], ...] = (
+        (f"Parameters ({units.si(t.params)} in all)", lambda r: r.params, "params", "parameters",
+         lambda v: units.exact(int(v))),
+        (f"MACs ({units.si(t.macs)}MAC in all)", lambda r: r.macs, "macs", "MACs", lambda v: units.si(v)),
+        (f"Activation memory, layer outputs ({units.nbytes(t.activation_bytes)} in all)",
+         lambda r: r.activation_bytes / MIB, "activations", "MiB", lambda v: units.nbytes(v * MIB)),
+    )
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        subplot_titles=[p[0] for p in panels], specs=[[{"secondary_y": True}]] * 3)
+    x = [_label(r) for r in rows]
+    for i, (_, value, colour, unit, fmt) in enumerate(panels, start=1):
+        values = [value(r) for r in rows]
+        total = sum(values) or 1
+        share = [100 * c / total for c in accumulate(values)]
+        fig.add_trace(go.Bar(x=x, y=values, name=unit, marker_color=style.QUANTITY_COLORS[colour],
+                             customdata=[fmt(v) for v in values],
+                             hovertemplate="%{x}<br>%{customdata} " + esc(unit) + "<extra></extra>"),
+                      row=i, col=1, secondary_y=False)
+        fig.add_trace(go.Scatter(x=x, y=share, mode="lines", name=f"cumulative {unit}",
+                                 line={"color": "#333", "width": 2, "dash": "dot"},
+                                 hovertemplate="%{x}<br>cumulative %{y:.1f}%<extra></extra>"),
+                      row=i, col=1, secondary_y=True)
+        fig.update_yaxes(title_text=esc(unit), tickformat="~s", row=i, col=1, secondary_y=False)
+        fig.update_yaxes(range=[0, 105], showgrid=False, tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"],
+                         row=i, col=1, secondary_y=True)
+    style.apply(fig, "Parameters, MACs and activation memory by layer",
+                subtitle="bars: each layer · dotted line: cumulative share (right axis) · execution order")
+    fig.update_layout(height=980, showlegend=False, bargap=0.15)
+    fig.update_annotations(font_size=16, xanchor="left", x=0)
+    _layer_axis(fig)
+    return fig
+
+
+def rf_figure(analysis: Analysis, grown: Growth) -> go.Figure | None:
+    """Receptive-field size and effective stride of each spatial layer, against the input size."""
+    rows = [r for r in grown.rows if r.rf is not None]
+    if not rows:
+        return None
+    x = [_label(r) for r in rows]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    ndim = len(rows[0].rf.axes) if rows[0].rf else 0
+    square = all(r.rf is not None and len({a.size for a in r.rf.axes}) == 1 for r in rows)
+    axis_names = ("H", "W", "D")
+    for a in range(1 if square else ndim):
+        name = "receptive field" if square else f"receptive field, {axis_names[a]}"
+        fig.add_trace(go.Scatter(x=x, y=[r.rf.axes[a].size if r.rf else None for r in rows], name=name,
+                                 mode="lines+markers", line={"color": style.QUANTITY_COLORS["rf"], "width": 3},
+                                 customdata=[field_text(r.rf) for r in rows],
+                                 hovertemplate="%{x}<br>field %{customdata} px<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=[r.rf.axes[0].jump if r.rf else None for r in rows], name="jump (effective stride)",
+                             mode="lines", line={"color": style.PALETTE[5], "width": 2, "shape": "hv", "dash": "dash"},
+                             hovertemplate="%{x}<br>jump %{y} px<extra></extra>"), secondary_y=True)
+    for size in sorted(set(grown.input_size)):
+        fig.add_hline(y=size, line={"color": "#888", "dash": "dot"}, annotation_text=f"input {size} px",
+                      annotation_position="top left", annotation_font_size=14)
+    style.apply(fig, "Receptive-field growth", y_title="receptive field (px)",
+                subtitle=esc(growth_lines(analysis, grown)[0]))
+    fig.update_yaxes(title_text="jump (px)", type="log", dtick=math.log10(2), showgrid=False, secondary_y=True)
+    _layer_axis(fig)
+    return fig
+
+
+def latency_figure(measured: Measured, timings: Sequence[Timing]) -> go.Figure:
+    """Measured time per layer, in execution order."""
+    fig = go.Figure(go.Bar(x=[_label(t.row) for t in timings], y=[t.ms for t in timings],
+                           marker_color=style.QUANTITY_COLORS["latency"],
+                           hovertemplate="%{x}<br>%{y:.3f} ms<extra></extra>"))
+    style.apply(fig, "Measured latency per layer", y_title="ms", subtitle=esc(measured.device or "device not named"))
+    _layer_axis(fig)
+    return fig
+
+
+def roofline_figure(analysis: Analysis, measured: Measured, timings: Sequence[Timing]) -> go.Figure | None:
+    """Achieved FLOP/s against arithmetic intensity, under the device's roofs when given.
+
+    Traffic is the minimum a layer must move: its parameters, inputs and outputs once each.
+    """
+    itemsize = ITEMSIZE.get(analysis.dtype, 4)
+    points = []
+    for t in timings:
+        moved = t.row.param_bytes + itemsize * sum(math.prod(s) for s in (*t.row.input_shapes, *t.row.output_shapes))
+        if t.row.flops and t.ms > 0 and moved:
+            points.append((t, t.row.flops / moved, t.row.flops / (t.ms / 1e3)))
+    if not points:
+        return None
+    fig = go.Figure(go.Scatter(
+        x=[p[1] for p in points], y=[p[2] for p in points], mode="markers", name="layers",
+        marker={"size": 11, "color": style.QUANTITY_COLORS["latency"], "line": {"width": 1, "color": "#333"}},
+        text=[_label(p[0].row) for p in points],
+        hovertemplate="%{text}<br>%{x:.3g} FLOP/byte<br>%{y:.3s}FLOP/s<extra></extra>"))
+    if measured.peak_flops and measured.peak_bandwidth:
+        ridge = measured.peak_flops / measured.peak_bandwidth
+        low = min([p[1] for p in points] + [ridge]) / 4
+        high = max([p[1] for p in points] + [ridge]) * 4
+        fig.add_trace(go.Scatter(x=[low, ridge, high],
+                                 y=[low * measured.peak_bandwidth, measured.peak_flops, measured.peak_flops],
+                                 mode="lines", name="roof", line={"color": "#333", "width": 2},
+                                 hovertemplate="roof %{y:.3s}FLOP/s<extra></extra>"))
+    style.apply(fig, "Roofline", x_title="arithmetic intensity (FLOP per byte moved)", y_title="FLOP/s",
+                subtitle=esc(f"{measured.device or 'device not named'} · bytes moved = parameters + inputs + outputs"))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log", tickformat="~s")
+    return fig
+
+
+def comparison_figure(analyses: Sequence[Analysis]) -> go.Figure:
+    """The totals of every model side by side, one panel per quantity."""
+    panels: tuple[tuple[str, Callable[[Analysis], float], str], ...] = (
+        ("Parameters", lambda a: a.totals.params, "~s"),
+        ("MACs", lambda a: a.totals.macs, "~s"),
+        ("FLOPs", lambda a: a.totals.flops, "~s"),
+        ("Layer outputs (MiB)", lambda a: a.totals.activation_bytes / MIB, ",.0f"),
+        ("Peak live, inference (MiB)", lambda a: a.totals.peak_activation_bytes / MIB, ",.0f"),
+        ("Saved for backward (MiB)", lambda a: a.totals.training_activation_bytes / MIB, ",.0f"),
+    )
+    fig = make_subplots(rows=2, cols=3, subplot_titles=[p[0] for p in panels], vertical_spacing=0.16,
+                        horizontal_spacing=0.08)
+    names = [esc(a.model) for a in analyses]
+    for i, (_, value, fmt) in enumerate(panels):
+        fig.add_trace(go.Bar(x=names, y=[value(a) for a in analyses], showlegend=False,
+                             marker_color=[style.PALETTE[j % len(style.PALETTE)] for j in range(len(analyses))],
+                             hovertemplate="%{x}<br>%{y:" + fmt + "}<extra></extra>"),
+                      row=i // 3 + 1, col=i % 3 + 1)
+        fig.update_yaxes(tickformat=fmt, row=i // 3 + 1, col=i % 3 + 1)
+    style.apply(fig, "Models side by side")
+    fig.update_layout(height=760)
+    fig.update_annotations(font_size=17)
+    fig.update_xaxes(tickfont={"size": 15})
+    return fig
+
+
+# ---------------------------------------------------------------------------------------- page
+
+def _rf_key(row: LayerStats) -> float:
+    field = row.rf
+    if field is None or field.unknown:
+        return -1
+    return math.inf if field.whole else max((a.size for a in field.axes), default=-1)
+
+
+_SORT_KEYS: dict[str, Callable[[LayerStats], float]] = {
+    "Output shape": lambda r: math.prod(r.output_shape) if r.output_shape else 0,
+    "RF": _rf_key,
+    "Params": lambda r: r.params,
+    "MACs": lambda r: r.macs,
+    "FLOPs": lambda r: r.flops,
+    "Activations": lambda r: r.activation_bytes,
+}
+
+
+def _sort_value(value: float) -> str:
+    return "1e308" if value == math.inf else repr(value)
+
+
+def _table(analysis: Analysis, table_id: str) -> str:
+    rows = analysis.rows()
+    head = ['<th class="num" scope="col" tabindex="0">#</th>'] + [
+        f'<th class="{"num" if c.header in _SORT_KEYS else "text"}" scope="col" tabindex="0">{esc(c.header)}</th>'
+        for c in COLUMNS
+    ]
+    body = []
+    for r in rows:
+        cells = [f'<td class="num" data-v="{r.index}">{r.index}</td>']
+        for c in COLUMNS:
+            key = _SORT_KEYS.get(c.header)
+            if c is COLUMNS[0]:
+                cells.append(f'<td class="path" style="padding-left:{0.4 + 0.9 * (r.depth - 1):.1f}em">'
+                             f"{esc(c.cell(r))}</td>")
+            elif key is None:
+                cells.append(f"<td>{esc(c.cell(r))}</td>")
+            else:
+                cells.append(f'<td class="num" data-v="{_sort_value(key(r))}">{esc(c.cell(r))}</td>')
+        search = esc(f"{r.path} {r.type}".lower())
+        kind = "leaf" if r.is_leaf else "container"
+        body.append(f'<tr class="{kind}" data-i="{r.index}" data-leaf="{int(r.is_leaf)}" data-s="{search}">'
+                    + "".join(cells) + "</tr>")
+    controls = (
+        f'<div class="controls" data-table="{table_id}">'
+        '<input type="search" placeholder="Filter layers by name or type" aria-label="filter layers">'
+        '<label><input type="checkbox"> leaf layers only</label>'
+        f'<span class="count">{len(rows)} of {len(rows)} layers</span>'
+        "<span class=\"hint\">click a header to sort</span></div>"
+    )
+    return (controls + f'<div class="table-wrap"><table class="layers" id="{table_id}"><thead><tr>'
+            + "".join(head) + "</tr></thead><tbody>" + "\n".join(body) + "</tbody></table></div>")
+
+
+def _cards(analysis: Analysis, grown: Growth) -> str:
+    t = analysis.totals
+    final = grown.final
+    cards = [
+        ("Parameters", units.si(t.params), f"{units.exact(t.params)} · trainable {units.exact(t.trainable_params)}"),
+        ("MACs", units.si(t.macs) + "MAC", units.exact(t.macs)),
+        ("FLOPs", units.si(t.flops) + "FLOP", units.exact(t.flops)),
+        ("Layer outputs", units.nbytes(t.activation_bytes), "sum of every layer's output"),
+        ("Peak live, inference", units.nbytes(t.peak_activation_bytes), "largest set of live tensors"),
+        ("Saved for backward", units.nbytes(t.training_activation_bytes), f"{analysis.training_mode}-mode forward"),
+        ("Parameter memory", units.nbytes(t.param_bytes), analysis.dtype),
+        ("Receptive field", f"{field_text(final.rf)} px" if final is not None else "-",
+         growth_lines(analysis, grown)[0] if final is not None else "no spatial layers"),
+    ]
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
+        f'<div class="detail">{esc(detail)}</div></div>'
+        for label, value, detail in cards
+    ) + "</div>"
+
+
+def _definitions(lines: Iterable[tuple[str, str]], css: str) -> str:
+    return f'<dl class="{css}">' + "".join(
+        f"<dt>{esc(label)}</dt><dd>{esc(text)}</dd>" for label, text in lines
+    ) + "</dl>"
+
+
+def _model_section(index: int, analysis: Analysis, figures: _Figures,
+                   latency: tuple[Measured, tuple[Timing, ...]] | None) -> str:
+    grown = growth(analysis)
+    lines = summary_lines(analysis)
+    split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
+    parts = [
+        f'<section class="model" id="model-{index}"><h2>{esc(analysis.model)}</h2>',
+        f'<p class="subtitle">{esc(title(analysis))}</p>',
+        _cards(analysis, grown),
+        _definitions(lines[:split], "totals"),
+        "<h3>Where the parameters, compute and memory are</h3>",
+    ]
+    profile = profile_figure(analysis)
+    parts.append(figures.div(profile) if profile else '<p class="note">No layer has parameters, MACs or outputs.</p>')
+    parts.append("<h3>Receptive field</h3>")
+    parts.append(f'<p class="caption">{esc(" · ".join(growth_lines(analysis, grown)[1:]))}</p>')
+    fig = rf_figure(analysis, grown)
+    parts.append(figures.div(fig) if fig else '<p class="note">No spatial layers: no receptive field to show.</p>')
+    parts.append("<h3>Latency</h3>")
+    if latency is None or not latency[1]:
+        parts.append('<p class="note not-measured">Latency: <strong>not measured</strong>. Pass '
+                     "<code>--latency FILE.json</code> with per-layer times to add a latency plot and a roofline.</p>")
+    else:
+        measured, timings = latency
+        parts.append(figures.div(latency_figure(measured, timings)))
+        roof = roofline_figure(analysis, measured, timings)
+        parts.append(figures.div(roof) if roof else '<p class="note">No measured layer does floating-point work.</p>')
+    parts.append("<h3>Layers</h3>")
+    parts.append(_definitions(lines[split:], "convention"))
+    parts.append(_table(analysis, f"layers-{index}"))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _comparison(analyses: Sequence[Analysis], figures: _Figures) -> str:
+    def final_rf(a: Analysis) -> str:
+        final = growth(a).final
+        return f"{field_text(final.rf)} px" if final is not None else "-"
+
+    rows: tuple[tuple[str, Callable[[Analysis], str]], ...] = (
+        ("Input", lambda a: units.shape(a.input_shape)),
+        ("Parameters", lambda a: units.exact(a.totals.params)),
+        ("MACs", lambda a: f"{units.si(a.totals.macs)}MAC"),
+        ("FLOPs", lambda a: f"{units.si(a.totals.flops)}FLOP"),
+        ("Layer outputs", lambda a: units.nbytes(a.totals.activation_bytes)),
+        ("Peak live, inference", lambda a: units.nbytes(a.totals.peak_activation_bytes)),
+        ("Saved for backward", lambda a: units.nbytes(a.totals.training_activation_bytes)),
+        ("Parameter memory", lambda a: units.nbytes(a.totals.param_bytes)),
+        ("Receptive field", final_rf),
+    )
+    head = "".join(f'<th scope="col"><a href="#model-{i}">{esc(a.model)}</a></th>' for i, a in enumerate(analyses))
+    body = "".join(
+        f'<tr><th scope="row">{esc(label)}</th>' + "".join(f'<td class="num">{esc(cell(a))}</td>' for a in analyses)
+        + "</tr>"
+        for label, cell in rows
+    )
+    return ('<section class="comparison" id="comparison"><h2>Comparison</h2>'
+            f'<div class="table-wrap fit"><table class="totals"><thead><tr><th></th>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>" + figures.div(comparison_figure(analyses)) + "</section>")
+
+
+def _conventions(analyses: Sequence[Analysis]) -> str:
+    groups: list[tuple[list[str], Mapping[str, str]]] = []
+    for a in analyses:
+        same = next((g for g in groups if g[1] == a.conventions), None)
+        if same is None:
+            groups.append(([a.model], a.conventions))
+        else:
+            same[0].append(a.model)
+    parts = ['<section class="conventions" id="conventions"><h2>Counting conventions</h2>']
+    for models, conventions in groups:
+        if len(groups) > 1:
+            parts.append(f"<h3>{esc(', '.join(models))}</h3>")
+        parts.append(_definitions(conventions.items(), "conventions-list"))
+    return "\n".join(parts) + "</section>"
+
+
+def render_report(analyses: Sequence[Analysis], latency: Mapping[str, Any] | None = None) -> str:
+    """The whole report as one HTML document (see the module docstring for the latency format)."""
+    if not analyses:
+        raise UsageError("a report needs at least one model")
+    measured = match_latency(parse_latency(dict(latency)), analyses) if latency is not None else {}
+    figures = _Figures()
+    names = ", ".join(a.model for a in analyses)
+    sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []
+    sections += [_model_section(i, a, figures, measured.get(i)) for i, a in enumerate(analyses)]
+    sections.append(_conventions(analyses))
+    nav = "".join(f'<a href="#model-{i}">{esc(a.model)}</a>' for i, a in enumerate(analyses))
+    if len(analyses) > 1:
+        nav = '<a href="#comparison">comparison</a>' + nav
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>archstat report: {esc(names)}</title><style>{CSS}</style></head><body>"
+        f'<header><h1>archstat report <span>{esc(names)}</span></h1><nav>{nav}'
+        '<a href="#conventions">conventions</a></nav>'
+        "<p>MACs are multiply-accumulates; FLOPs count a multiply-add as 2, plus bias, normalisation, "
+        "activation, pooling and elementwise work.</p></header><main>"
+        + "\n".join(sections)
+        + f'</main><footer>archstat {esc(archstat.__version__)}</footer>'
+        f"<script>{get_plotlyjs()}</script>{figures.script()}<script>{TABLE_JS}</script></body></html>\n"
+    )
+
+
+CSS = """
+:root{--ink:#1d2330;--muted:#5b6473;--line:#dde1e7;--soft:#f4f6f9;--accent:#0072B2}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 Inter,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
+header,main,footer{max-width:1240px;margin:0 auto;padding:0 24px}
+header{padding-top:20px;border-bottom:1px solid var(--line)}
+h1{font-size:26px;margin:0 0 4px}h1 span{color:var(--muted);font-weight:400}
+header p{color:var(--muted);margin:6px 0 14px}
+nav a{display:inline-block;margin:0 14px 0 0;color:var(--accent);text-decoration:none;font-weight:600}
+h2{font-size:24px;margin:34px 0 2px;padding-top:12px;border-top:3px solid var(--ink)}
+h3{font-size:18px;margin:30px 0 8px}
+.subtitle{color:var(--muted);margin:0 0 16px}
+.caption{color:var(--muted);font-size:13.5px;margin:0 0 8px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
+@media (max-width:900px){.cards{grid-template-columns:repeat(2,1fr)}}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:var(--soft)}
+.card .label{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.card .value{font-size:24px;font-weight:700;margin:2px 0}
+.card .detail{font-size:12.5px;color:var(--muted);overflow-wrap:anywhere}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:3px 14px;margin:16px 0;font-size:13.5px}
+dt{font-weight:700}dd{margin:0;overflow-wrap:anywhere}
+dl.convention{background:var(--soft);border-left:4px solid var(--accent);padding:8px 12px;border-radius:4px}
+.plot{width:100%;margin:6px 0 10px;border:1px solid var(--line);border-radius:8px;overflow:hidden}
+.note{background:var(--soft);border:1px dashed #b9c0cb;border-radius:8px;padding:14px 16px;color:var(--muted)}
+.controls{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin:8px 0}
+.controls input[type=search]{font:inherit;padding:6px 10px;min-width:300px;border:1px solid #b9c0cb;border-radius:6px}
+.count,.hint{color:var(--muted);font-size:13px}
+.table-wrap{max-height:72vh;overflow:auto;border:1px solid var(--line);border-radius:8px}
+.table-wrap.fit{display:inline-block;max-width:100%;margin-bottom:12px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{padding:4px 10px;border-bottom:1px solid var(--line);white-space:nowrap;text-align:left}
+thead th{position:sticky;top:0;background:#e9edf2;cursor:pointer;user-select:none}
+thead th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
+thead th[aria-sort=ascending]::after{content:" \\25B2"}thead th[aria-sort=descending]::after{content:" \\25BC"}
+tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef5fb}
+tr.container td{color:var(--muted);font-weight:600}
+td.path{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
+table.totals{width:auto;min-width:50%}table.totals th[scope=row]{font-weight:600}
+table.totals thead th{cursor:default;text-align:right}
+section.conventions dl{font-size:13.5px}
+footer{color:var(--muted);font-size:12px;padding:30px 24px}
+@media print{
+ body{font-size:11px}.controls,nav,.hint{display:none}
+ .table-wrap{max-height:none;overflow:visible;border:0}thead th{position:static}
+ section.model{break-before:page}.plot,.card,dl{break-inside:avoid}
+ .plot{border:0}a{color:inherit;text-decoration:none}
+}
+"""
+
+TABLE_JS = """
+(function(){
+function key(row,col,numeric){
+ var c=row.cells[col];return numeric?parseFloat(c.getAttribute('data-v')):c.textContent.toLowerCase();
+}
+document.querySelectorAll('table.layers').forEach(function(table){
+ var body=table.tBodies[0],heads=Array.prototype.slice.call(table.tHead.rows[0].cells);
+ heads.forEach(function(th,col){
+  function sort(){
+   var numeric=th.classList.contains('num'),now=th.getAttribute('aria-sort');
+   var asc=now?now==='descending':!numeric;
+   heads.forEach(function(h){h.removeAttribute('aria-sort');});
+   th.setAttribute('aria-sort',asc?'ascending':'descending');
+   var rows=Array.prototype.slice.call(body.rows);
+   rows.sort(function(a,b){var x=key(a,col,numeric),y=key(b,col,numeric),c=x<y?-1:x>y?1:0;
+    return (asc?c:-c)||(a.getAttribute('data-i')-b.getAttribute('data-i'));});
+   rows.forEach(function(r){body.appendChild(r);});
+  }
+  th.addEventListener('click',sort);
+  th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});
+ });
+});
+document.querySelectorAll('.controls').forEach(function(box){
+ var table=document.getElementById(box.getAttribute('data-table'));
+ var search=box.querySelector('input[type=search]'),leaves=box.querySelector('input[type=checkbox]');
+ var count=box.querySelector('.count');
+ function filter(){
+  var q=search.value.trim().toLowerCase(),rows=table.tBodies[0].rows,shown=0;
+  for(var i=0;i<rows.length;i++){
+   var ok=rows[i].getAttribute('data-s').indexOf(q)>=0&&(!leaves.checked||rows[i].getAttribute('data-leaf')==='1');
+   rows[i].hidden=!ok;if(ok)shown++;
+  }
+  count.textContent=shown+' of '+rows.length+' layers';
+ }
+ search.addEventListener('input',filter);leaves.addEventListener('change',filter);
+});
+})();
+"""
