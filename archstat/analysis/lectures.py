@@ -1,0 +1,343 @@
+"""The numbers behind the lectures' figures, one pure function per figure, each returning a DataFrame.
+
+Everything is computed by the analyzer (`analyze`) or the stack calculator (`analyze_stack`) at
+the time of the call; nothing here is a transcribed number. Plotting lives in
+`archstat.report.figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from archstat.analysis.analyze import analyze
+from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.rf_growth import growth
+from archstat.analysis.rf_stack import analyze_stack, parse_stack
+from archstat.registry import INPUT_SIZE_ATTR, Kind, list_models, model_info
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MIB = 1 << 20
+
+# Figure 1: stacks of 3×3 convs against the single conv of the same field, C → C, no bias.
+STACK_CHANNELS = (32, 64, 128, 256, 512)
+STACK_SIZE = (56, 56)
+STACKS = ("3x3x2", "3x3x3")   # against one 5×5 and one 7×7
+
+# Figures 4 and 6: the networks the lectures contrast, with the names they go by on a slide.
+DISPLAY = {"vgg16": "VGG16", "resnet50": "ResNet-50", "googlenet": "GoogLeNet"}
+CONTRASTED = tuple(DISPLAY)
+
+# Figure 5: the zoo's families, by the module that defines each network (8, one per palette colour).
+FAMILIES = {
+    "lenet": "LeNet",
+    "alexnet": "AlexNet, ZFNet",
+    "vgg": "VGG",
+    "nin": "NIN",
+    "googlenet": "GoogLeNet, Inception",
+    "inception_v3": "GoogLeNet, Inception",
+    "inception_v4": "GoogLeNet, Inception",
+    "inception_resnet_v2": "GoogLeNet, Inception",
+    "resnet": "ResNet",
+    "cifar_resnet": "ResNet",
+    "preact_resnet": "ResNet",
+    "densenet": "DenseNet",
+    "mobilenet": "MobileNet, SqueezeNet",
+    "squeezenet": "MobileNet, SqueezeNet",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A building block without and with its 1×1 convs: two zoo entries or option sets."""
+
+    lesson: str                         # "Inception 3a"
+    setting: str                        # "192 → 256 ch · 28×28"
+    without: str                        # "naive"
+    with_: str                          # "with 1×1 reductions"
+    block: tuple[str, str]              # zoo names (without, with)
+    options: tuple[Mapping[str, Any], Mapping[str, Any]] = field(default=({}, {}))
+    row: str = ""                       # the analysis row to measure ("" for the whole block)
+
+
+# Figure 2: what the 1×1 convolution buys. DenseNet is measured on its dense block alone (the
+# transition is the same in both variants), once at DenseNet-121's first block and once at its
+# third, because the 1×1 only pays once the concatenated input is wide.
+BOTTLENECKS = (
+    Pair("Inception 3a", "192 → 256 ch · 28×28", "naive", "with 1×1 reductions",
+         ("inception_naive", "inception_reduced")),
+    Pair("ResNet block", "256 ch · 56×56", "basic (two 3×3)", "bottleneck (1×1, 3×3, 1×1)",
+         ("resnet_basic_block", "resnet_bottleneck_block")),
+    Pair("DenseNet-121 block 1", "64 → 256 ch · 6 layers, k = 32 · 56×56", "3×3 only", "1×1 to 4k, then 3×3",
+         ("dense_block", "dense_block"), ({"bottleneck": False}, {"bottleneck": True}), row="denseblock"),
+    Pair("DenseNet-121 block 3", "256 → 1024 ch · 24 layers, k = 32 · 14×14", "3×3 only", "1×1 to 4k, then 3×3",
+         ("dense_block", "dense_block"),
+         ({"bottleneck": False, "layers": 24, "in_channels": 256, "size": 14},
+          {"bottleneck": True, "layers": 24, "in_channels": 256, "size": 14}),
+         row="denseblock"),
+)
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(100 * part / whole, 2) if whole else 0.0
+
+
+def _factor(before: int, after: int) -> float:
+    return round(before / after, 2) if after else 0.0
+
+
+def _analyze_zoo(name: str, options: Mapping[str, Any] | None = None, *,
+                 receptive_fields: bool = True) -> tuple[nn.Module, Analysis]:
+    """A zoo entry built on the meta device and analysed at its default input (or the one its options set)."""
+    info = model_info(name)
+    with torch.device("meta"):
+        model = info.builder(**(options or {}))
+    shape = (1, *getattr(model, INPUT_SIZE_ATTR, info.input_size))
+    return model, analyze(model, shape, label=name, receptive_fields=receptive_fields)
+
+
+def _row(analysis: Analysis, path: str) -> LayerStats:
+    """The first row at `path` ("" is the whole model)."""
+    return next(r for r in analysis.layers if r.path == path)
+
+
+def stacked_convs(channels: Sequence[int] = STACK_CHANNELS, size: tuple[int, int] = STACK_SIZE) -> pd.DataFrame:
+    """Figure 1: stacked 3×3 convs vs the single conv of the same field, weights and MACs per C.
+
+    One row per (C, stack): C → C convs without bias at `size` ("same" padding), weights and
+    MACs of both sides and the change in percent (from `analyze_stack`).
+    """
+    import pandas as pd
+
+    records = []
+    for spec in STACKS:
+        for c in channels:
+            result = analyze_stack(parse_stack(spec), channels=c, size=size)
+            stack, other = result.stack, result.comparison.other
+            assert stack.weights is not None and other.weights is not None
+            assert stack.macs is not None and other.macs is not None
+            records.append({
+                "field_px": stack.rf[0],
+                "channels": c,
+                "size": f"{size[0]}x{size[1]}",
+                "stack": stack.spec,
+                "single": other.spec,
+                "stack_weights_c2": stack.weights_c2,
+                "single_weights_c2": other.weights_c2,
+                "stack_weights": stack.weights,
+                "single_weights": other.weights,
+                "stack_macs": stack.macs,
+                "single_macs": other.macs,
+                "weights_change_pct": result.comparison.weights_change_pct,
+                "macs_change_pct": result.comparison.macs_change_pct,
+                "stack_nonlinearities": stack.nonlinearities,
+                "single_nonlinearities": other.nonlinearities,
+            })
+    return pd.DataFrame.from_records(records)
+
+
+def bottlenecks(pairs: Sequence[Pair] = BOTTLENECKS) -> pd.DataFrame:
+    """Figure 2: parameters and MACs of each block without and with its 1×1 convs.
+
+    Parameters include biases and batch norm; a factor is without ÷ with (above 1: the 1×1 saves),
+    a ratio with ÷ without.
+    """
+    import pandas as pd
+
+    records = []
+    for pair in pairs:
+        measured = [_row(_analyze_zoo(name, opts)[1], pair.row) for name, opts in zip(pair.block, pair.options,
+                                                                                       strict=True)]
+        before, after = measured
+        records.append({
+            "lesson": pair.lesson,
+            "setting": pair.setting,
+            "without": pair.without,
+            "with": pair.with_,
+            "params_without": before.params,
+            "params_with": after.params,
+            "params_factor": _factor(before.params, after.params),
+            "params_ratio": _factor(after.params, before.params),
+            "macs_without": before.macs,
+            "macs_with": after.macs,
+            "macs_factor": _factor(before.macs, after.macs),
+            "macs_ratio": _factor(after.macs, before.macs),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+def _vgg_names(model: nn.Module, leaves: Sequence[LayerStats]) -> dict[str, str]:
+    """The paper's layer names: conv<block>_<i>, pool<block>, fc6, fc7, fc8."""
+    modules = dict(model.named_modules())
+    names: dict[str, str] = {}
+    block, conv, fc = 1, 0, 6
+    for row in leaves:
+        module = modules[row.path]
+        if isinstance(module, nn.Conv2d):
+            conv += 1
+            names[row.path] = f"conv{block}_{conv}"
+        elif isinstance(module, nn.MaxPool2d):
+            names[row.path] = f"pool{block}"
+            block, conv = block + 1, 0
+        elif isinstance(module, nn.Linear):
+            names[row.path] = f"fc{fc}"
+            fc += 1
+    return names
+
+
+def vgg_memory_params(name: str = "vgg16") -> pd.DataFrame:
+    """Figure 3: per-layer activation memory and parameters of a VGG, with cumulative shares.
+
+    One row per leaf that holds parameters or writes an output (convs, pools, FC layers; in-place
+    ReLUs and dropout write nothing); shares are of the whole network's totals.
+    """
+    import pandas as pd
+
+    model, analysis = _analyze_zoo(name)
+    leaves = [r for r in analysis.leaves() if r.params or r.activation_bytes]
+    names = _vgg_names(model, leaves)
+    total_bytes, total_params = analysis.totals.activation_bytes, analysis.totals.params
+    records = []
+    cum_bytes = cum_params = 0
+    for row in leaves:
+        cum_bytes += row.activation_bytes
+        cum_params += row.params
+        records.append({
+            "layer": names.get(row.path, row.path),
+            "path": row.path,
+            "type": row.type,
+            "output_shape": "x".join(map(str, row.output_shape)),
+            "activation_bytes": row.activation_bytes,
+            "activation_mib": round(row.activation_bytes / MIB, 3),
+            "activation_pct": _pct(row.activation_bytes, total_bytes),
+            "activation_cum_pct": _pct(cum_bytes, total_bytes),
+            "params": row.params,
+            "params_pct": _pct(row.params, total_params),
+            "params_cum_pct": _pct(cum_params, total_params),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+def _subtree_end(layers: Sequence[LayerStats], row: LayerStats) -> int:
+    """One past the last call inside `row` (calls are in pre-order)."""
+    return next((r.index for r in layers[row.index + 1:] if r.depth <= row.depth), len(layers))
+
+
+def rf_growth_curves(names: Sequence[str] = CONTRASTED) -> pd.DataFrame:
+    """Figure 4: how the receptive field grows along each network, against the compute spent.
+
+    One row per step of `growth(analysis).rows` where the largest field seen so far grows; x is
+    the MACs of every layer executed up to and including that layer. `covers_input` marks the
+    first row whose field spans the whole input.
+    """
+    import pandas as pd
+
+    records = []
+    for name in names:
+        _, analysis = _analyze_zoo(name)
+        grown = growth(analysis)
+        leaf_macs = [(r.index, r.macs) for r in analysis.leaves()]
+        input_px = max(grown.input_size)
+        largest = 0
+        for step, row in enumerate(grown.rows, start=1):
+            assert row.rf is not None
+            size = max(axis.size for axis in row.rf.axes)
+            if size <= largest:
+                continue
+            largest = size
+            end = _subtree_end(analysis.layers, row)
+            records.append({
+                "model": name,
+                "display": DISPLAY.get(name, name),
+                "step": step,
+                "path": row.path,
+                "type": row.type,
+                "rf_px": size,
+                "jump_px": max(axis.jump for axis in row.rf.axes),
+                "cum_macs": sum(macs for index, macs in leaf_macs if index < end),
+                "input_px": input_px,
+                "covers_input": row is grown.covering,
+            })
+    return pd.DataFrame.from_records(records)
+
+
+def zoo_costs(kind: Kind | None = "model") -> pd.DataFrame:
+    """Figure 5: every zoo network at its paper's input: MACs, activation memory and parameters.
+
+    `inference_params` leaves out modules an inference forward does not run (GoogLeNet's and
+    Inception-v3's auxiliary heads); `activation_bytes` is the lecture convention (layer outputs).
+    """
+    import pandas as pd
+
+    records = []
+    for info in list_models(kind=kind):
+        _, analysis = _analyze_zoo(info.name, receptive_fields=False)
+        t = analysis.totals
+        module = info.builder.__module__.rsplit(".", 1)[-1]
+        records.append({
+            "model": info.name,
+            "family": FAMILIES.get(module, module),
+            "paper": info.paper,
+            "year": info.year,
+            "input": "x".join(map(str, analysis.input_shape[1:])),
+            "params": t.params,
+            "inference_params": t.executed_params,
+            "macs": t.macs,
+            "gmacs": round(t.macs / 1e9, 4),
+            "activation_bytes": t.activation_bytes,
+            "activation_mib": round(t.activation_bytes / MIB, 2),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+def _head(analysis: Analysis) -> list[LayerStats]:
+    """The classifier: leaves with parameters after the last spatial map (2-D outputs)."""
+    return [r for r in analysis.leaves() if r.params and len(r.output_shape) == 2]
+
+
+def _head_input(analysis: Analysis, head: Sequence[LayerStats]) -> tuple[int, ...]:
+    """The map the head starts from (C, H, W): the last spatial output before it, else the input."""
+    first = head[0].index
+    spatial = [r for r in analysis.leaves() if r.index < first and len(r.output_shape) == 4]
+    return tuple(spatial[-1].output_shape[1:] if spatial else analysis.input_shape[1:])
+
+
+def classifier_heads(blocks: Sequence[str] = ("gap_head", "fc_head"),
+                     models: Sequence[str] = CONTRASTED) -> pd.DataFrame:
+    """Figure 6: parameters and MACs of a GAP head and an FC head, and of the real networks' heads.
+
+    A head is every parametrised layer after the last spatial map; it is a GAP head when that map
+    has been pooled to 1×1. For the blocks `share_pct` is 100; for a network it is the head's share
+    of the parameters an inference forward uses (GoogLeNet's auxiliary heads left out).
+    """
+    import pandas as pd
+
+    records = []
+    for name in (*blocks, *models):
+        _, analysis = _analyze_zoo(name)
+        head = _head(analysis)
+        params = sum(r.params for r in head)
+        total = analysis.totals.executed_params
+        start = _head_input(analysis, head)
+        pooled = all(d == 1 for d in start[1:])
+        layers = f"{len(head)} FC" if len(head) > 1 else "FC"
+        records.append({
+            "name": name,
+            "display": DISPLAY.get(name, name),
+            "is_block": name in blocks,
+            "input": "x".join(map(str, analysis.input_shape[1:])),
+            "head": f"GAP + {layers}" if pooled else f"flatten + {layers}",
+            "head_layers": ", ".join(r.path for r in head),
+            "head_input": "x".join(map(str, start)),
+            "head_params": params,
+            "head_macs": sum(r.macs for r in head),
+            "model_params": total,
+            "share_pct": _pct(params, total),
+        })
+    return pd.DataFrame.from_records(records)

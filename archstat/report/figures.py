@@ -1,0 +1,716 @@
+"""The lectures' figures: plotly builders, their tables (Markdown, LaTeX, CSV), export and the gallery.
+
+Every builder takes the DataFrame its `archstat.analysis.lectures` function returns and only
+draws it: numbers shown on a figure are read from the data, never computed here. `write_gallery`
+writes `NN_name.<format>` for each image format and `NN_name.{md,tex,csv}` beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from archstat.analysis import lectures
+from archstat.errors import ArchstatError
+from archstat.report.output import atomic_write
+from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
+from archstat.report.tables import tex
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+IMAGE_FORMATS = ("svg", "png", "pdf")
+TABLE_FORMATS = ("md", "tex", "csv")
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
+PNG_SCALE = 2                       # 2560×1440: crisp on a projector
+TICK_SIZE = 16
+LABEL_SIZE = 15
+
+# Axis ticks as 10k, 1M, 10G rather than 10000, 1e+06.
+LOG_TICKS = {"type": "log", "dtick": 1, "tickformat": "~s"}
+STACKED = "#0072B2"                  # the design each lesson recommends
+SINGLE = "#E69F00"                   # the one it replaces
+MARKERS = ("circle", "square", "diamond", "triangle-up")
+MARGIN = {"l": 90, "r": 40, "t": 110, "b": 90}   # style.apply's margins, for label placement
+
+
+# -- tables -----------------------------------------------------------------------------------------
+
+def _int(v: Any) -> str:
+    return f"{int(v):,}"
+
+
+def _pct(v: Any) -> str:
+    return f"{float(v):.1f}%"
+
+
+def _change(v: Any) -> str:
+    return f"{float(v):+.1f}%".replace("-", "−")
+
+
+def _x(v: Any) -> str:
+    return f"{float(v):.2f}×"
+
+
+def _g(v: Any) -> str:
+    return f"{float(v) / 1e9:.2f}"
+
+
+def _mib(v: Any) -> str:
+    return f"{float(v):.2f}"
+
+
+def _text(v: Any) -> str:
+    return str(v)
+
+
+def _yes(v: Any) -> str:
+    return "yes" if bool(v) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a figure's table: header, the DataFrame column and how to print a cell."""
+
+    header: str
+    key: str
+    fmt: Callable[[Any], str] = _int
+    numeric: bool = True
+
+
+def _text_col(header: str, key: str) -> Column:
+    return Column(header, key, _text, numeric=False)
+
+
+def table_markdown(df: pd.DataFrame, columns: Sequence[Column], note: str = "") -> str:
+    """A GitHub-flavoured Markdown table, the note below it in italics."""
+    out = ["| " + " | ".join(c.header for c in columns) + " |",
+           "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|"]
+    for record in df.to_dict("records"):
+        out.append("| " + " | ".join(c.fmt(record[c.key]).replace("|", "\\|") for c in columns) + " |")
+    if note:
+        out += ["", f"*{note}*"]
+    return "\n".join(out) + "\n"
+
+
+# Symbols the figures' text uses beyond what `tables.tex` escapes, for a plain pdflatex.
+_LATEX_SYMBOLS = str.maketrans({"→": r"$\rightarrow$", "÷": r"$\div$", "−": r"$-$", "∝": r"$\propto$",
+                                "²": r"$^2$"})
+
+
+def latex(text: str) -> str:
+    """Text escaped for LaTeX, the figures' arrows and operators included."""
+    return tex(text).translate(_LATEX_SYMBOLS)
+
+
+def table_latex(df: pd.DataFrame, columns: Sequence[Column], caption: str, note: str = "") -> str:
+    """A booktabs table with the figure's title as caption and the note below."""
+    spec = "".join("r" if c.numeric else "l" for c in columns)
+    out = ["% requires \\usepackage{booktabs}", "\\begin{table}[t]", "\\centering\\small",
+           f"\\caption{{{latex(caption)}}}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+           " & ".join(latex(c.header) for c in columns) + " \\\\", "\\midrule"]
+    for record in df.to_dict("records"):
+        out.append(" & ".join(latex(c.fmt(record[c.key])) for c in columns) + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}"]
+    if note:
+        out += ["", "\\medskip", f"{{\\footnotesize {latex(note)}}}"]
+    out.append("\\end{table}")
+    return "\n".join(out) + "\n"
+
+
+def table_csv(df: pd.DataFrame) -> str:
+    """Every column of the data, raw numbers."""
+    return str(df.to_csv(index=False, lineterminator="\n"))
+
+
+# -- 1. stacked 3×3 convs ---------------------------------------------------------------------------
+
+STACK_TITLE = "Stacked 3×3 convs: the same receptive field for fewer weights and MACs"
+
+
+def _spec(spec: str) -> str:
+    """`3x3x2` → `3×3 ×2`, for a slide."""
+    match = re.fullmatch(r"(\d+)x(\d+)(?:x(\d+))?", spec)
+    if match is None:
+        return spec
+    kh, kw, n = match.groups()
+    return f"{n} × {kh}×{kw}" if n else f"one {kh}×{kw}"
+
+
+def stacked_convs_figure(df: pd.DataFrame) -> go.Figure:
+    """A 2×2 grid: weights and MACs (rows) against C for each field (columns), stack vs single conv."""
+    fields = [part for _, part in df.groupby("field_px", sort=True)]
+    titles = [f"{_spec(p['stack'].iloc[0])} vs {_spec(p['single'].iloc[0])}: {f}×{f} field"
+              for p in fields for f in [p["field_px"].iloc[0]]]
+    fig = make_subplots(rows=2, cols=len(fields), shared_xaxes=True, horizontal_spacing=0.08,
+                        vertical_spacing=0.09, subplot_titles=titles)
+    for col, part in enumerate(fields, start=1):
+        last = part.iloc[-1]
+        for row, quantity in ((1, "weights"), (2, "macs")):
+            for side, color, dash, name in (("stack", STACKED, "solid", "stacked 3×3 convs"),
+                                            ("single", SINGLE, "dash", "one conv of the same field")):
+                fig.add_trace(go.Scatter(
+                    x=part["channels"], y=part[f"{side}_{quantity}"], name=name, legendgroup=name,
+                    showlegend=row == 1 and col == 1, mode="lines+markers",
+                    line={"color": color, "width": 3, "dash": dash},
+                    marker={"symbol": MARKERS[0] if side == "stack" else MARKERS[1], "size": 9},
+                ), row=row, col=col)
+            middle = math.sqrt(float(last[f"stack_{quantity}"]) * float(last[f"single_{quantity}"]))
+            fig.add_annotation(
+                x=math.log10(last["channels"]), y=math.log10(middle), row=row, col=col,
+                text=f"<b>{_change(last[f'{quantity}_change_pct'])}</b>", showarrow=False,
+                xanchor="left", xshift=12, font={"color": STACKED, "size": FONT_SIZE},
+            )
+        mid = part.iloc[len(part) // 2]
+        fig.add_annotation(
+            x=math.log10(mid["channels"]), y=math.log10(float(mid["stack_weights"])), row=1, col=col, ax=40, ay=45,
+            text=f"C = {mid['channels']}: {mid['stack_weights']:,} vs {mid['single_weights']:,}",
+            xanchor="left", yanchor="top", font={"size": LABEL_SIZE}, arrowcolor="#444",
+            bgcolor="rgba(255,255,255,0.9)",
+        )
+    first5, first7 = fields[0].iloc[0], fields[-1].iloc[0]
+    apply(fig, STACK_TITLE, subtitle=(
+        f"weights: {_spec(first5['stack'])} = {first5['stack_weights_c2']}·C² vs {first5['single_weights_c2']}·C²,  "
+        f"{_spec(first7['stack'])} = {first7['stack_weights_c2']}·C² vs {first7['single_weights_c2']}·C² "
+        f"(C → C convs, no bias);  MACs = multiply-accumulates at {first5['size'].replace('x', '×')}"))
+    ticks = sorted(df["channels"].unique())
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks], range=[
+        math.log10(ticks[0]) - 0.08, math.log10(ticks[-1]) + 0.25], tickfont={"size": TICK_SIZE})
+    for col in range(1, len(fields) + 1):
+        fig.update_xaxes(title_text="channels C", row=2, col=col)
+    fig.update_yaxes(**LOG_TICKS, tickfont={"size": TICK_SIZE})
+    fig.update_yaxes(title_text="weights", row=1, col=1)
+    fig.update_yaxes(title_text="MACs", row=2, col=1)
+    for title in titles:
+        fig.update_annotations(selector={"text": title}, font_size=FONT_SIZE)
+    fig.update_layout(legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top",
+                              "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": LABEL_SIZE}})
+    return fig
+
+
+STACK_COLUMNS = (
+    Column("field (px)", "field_px"), Column("C", "channels"),
+    _text_col("stack", "stack"), _text_col("single", "single"),
+    Column("stack weights", "stack_weights"), Column("single weights", "single_weights"),
+    Column("stack MACs", "stack_macs"), Column("single MACs", "single_macs"),
+    Column("change", "weights_change_pct", _change),
+    Column("non-linearities", "stack_nonlinearities"),
+)
+
+
+# -- 2. the 1×1 bottleneck --------------------------------------------------------------------------
+
+BOTTLENECK_TITLE = "What the 1×1 conv buys: parameters and MACs without and with it"
+
+
+def _factor_text(factor: float, ratio: float) -> str:
+    return f"÷{factor:.2f}" if factor >= 1 else f"×{ratio:.2f}"
+
+
+def _wrapped(lesson: str, setting: str) -> str:
+    """A category label: the lesson wrapped to short lines, then each part of the setting on its own line."""
+    small = "".join(f"<br><span style='font-size:{LABEL_SIZE - 2}px'>{part}</span>" for part in setting.split(" · "))
+    return "<br>".join(textwrap.wrap(lesson, 13)) + small
+
+
+def bottlenecks_figure(df: pd.DataFrame) -> go.Figure:
+    """Grouped bars per block, without and with its 1×1 convs, the reduction factor above each pair."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=("parameters", "MACs"))
+    records = df.to_dict("records")
+    labels = [_wrapped(r["lesson"], r["setting"]) for r in records]
+    for col, quantity in ((1, "params"), (2, "macs")):
+        for side, color, name in (("without", SINGLE, "without 1×1"), ("with", STACKED, "with 1×1")):
+            fig.add_trace(go.Bar(
+                x=labels, y=df[f"{quantity}_{side}"], name=name, legendgroup=name, showlegend=col == 1,
+                marker_color=color, texttemplate="%{y:.3s}", textposition="outside",
+                textfont={"size": LABEL_SIZE}, cliponaxis=False,
+            ), row=1, col=col)
+        for label, record in zip(labels, records, strict=True):
+            top = max(record[f"{quantity}_without"], record[f"{quantity}_with"])
+            saves = record[f"{quantity}_factor"] >= 1
+            fig.add_annotation(
+                x=label, y=math.log10(top), yshift=48, row=1, col=col, showarrow=False,
+                text=f"<b>{_factor_text(record[f'{quantity}_factor'], record[f'{quantity}_ratio'])}</b>",
+                font={"size": FONT_SIZE + 2, "color": STACKED if saves else QUANTITY_COLORS["macs"]},
+            )
+        values = df[[f"{quantity}_without", f"{quantity}_with"]].to_numpy()
+        fig.update_yaxes(**LOG_TICKS, range=[math.log10(values.min()) - 0.5, math.log10(values.max()) + 0.55],
+                         tickfont={"size": TICK_SIZE}, row=1, col=col)
+    apply(fig, BOTTLENECK_TITLE, subtitle=(
+        "÷ = how many times smaller with the 1×1, × = larger; parameters include biases and batch norm; "
+        "MACs = multiply-accumulates"))
+    for title in ("parameters", "MACs"):
+        fig.update_annotations(selector={"text": title}, font_size=FONT_SIZE + 2)
+    fig.update_xaxes(tickfont={"size": LABEL_SIZE}, tickangle=0)
+    fig.update_layout(bargap=0.22, margin={"b": 150},
+                      legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 1.0, "yanchor": "top",
+                              "bgcolor": "rgba(255,255,255,0.85)"})
+    return fig
+
+
+BOTTLENECK_COLUMNS = (
+    _text_col("block", "lesson"), _text_col("setting", "setting"),
+    _text_col("without 1×1", "without"), _text_col("with 1×1", "with"),
+    Column("params without", "params_without"), Column("params with", "params_with"),
+    Column("params ÷", "params_factor", _x),
+    Column("MACs without", "macs_without"), Column("MACs with", "macs_with"),
+    Column("MACs ÷", "macs_factor", _x),
+)
+
+
+# -- 3. VGG16: memory at the front, parameters at the back -----------------------------------------
+
+VGG_TITLE = "VGG16: activation memory sits in the first convs, parameters in FC6"
+
+
+def vgg_memory_params_figure(df: pd.DataFrame) -> go.Figure:
+    """Two panels sharing the layer axis: activations and parameters per layer, with cumulative shares."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                        specs=[[{"secondary_y": True}], [{"secondary_y": True}]])
+    memory, params = QUANTITY_COLORS["memory"], QUANTITY_COLORS["params"]
+    panels = ((1, "activation_mib", "activation_cum_pct", memory, "activations (MiB)"),
+              (2, "params", "params_cum_pct", params, "parameters"))
+    for row, bars, cum, color, name in panels:
+        fig.add_trace(go.Bar(x=df["layer"], y=df[bars], name=name, marker_color=color, showlegend=False),
+                      row=row, col=1, secondary_y=False)
+        fig.add_trace(go.Scatter(x=df["layer"], y=df[cum], name="cumulative share", mode="lines+markers",
+                                 line={"color": "#222", "width": 2, "dash": "dot"}, marker={"size": 6},
+                                 showlegend=False), row=row, col=1, secondary_y=True)
+        fig.update_yaxes(title_text=name, row=row, col=1, secondary_y=False, title_font={"color": color},
+                         tickfont={"size": TICK_SIZE})
+        fig.update_yaxes(title_text="cumulative (dotted)", row=row, col=1, secondary_y=True, range=[0, 105],
+                         tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], showgrid=False,
+                         tickfont={"size": TICK_SIZE}, title_font={"size": LABEL_SIZE})
+    fig.update_yaxes(tickformat="~s", row=2, col=1, secondary_y=False)
+    records = df.to_dict("records")
+    first, second = records[0], records[1]
+    top = max(records, key=lambda r: r["params"])
+    before = records[records.index(top) - 1]
+    box = {"showarrow": False, "xref": "paper", "yref": "paper", "xanchor": "right", "align": "right",
+           "font": {"size": LABEL_SIZE + 1}, "bgcolor": "rgba(255,255,255,0.9)"}
+    fig.add_annotation(x=0.9, y=0.72, text=(
+        f"{first['layer']} + {second['layer']}: <b>{second['activation_cum_pct']:.1f}%</b> of the activation memory<br>"
+        f"everything before {top['layer']}: <b>{before['activation_cum_pct']:.1f}%</b> of the memory, "
+        f"<b>{before['params_cum_pct']:.1f}%</b> of the parameters"), **box)
+    fig.add_annotation(x=top["layer"], y=top["params"], row=2, col=1, showarrow=True, ax=-60, ay=20,
+                       arrowcolor="#222", xanchor="right", font={"size": LABEL_SIZE + 1},
+                       text=f"{top['layer']}: <b>{top['params']:,}</b> parameters ({top['params_pct']:.1f}%)",
+                       bgcolor="rgba(255,255,255,0.9)")
+    total = df["params"].sum()
+    apply(fig, VGG_TITLE, subtitle=(
+        f"per layer at 224×224, float32; {total:,} parameters in all; activations = each layer's output "
+        "(in-place ReLUs and dropout write none)"))
+    fig.update_xaxes(tickangle=-45, tickfont={"size": TICK_SIZE})
+    fig.update_layout(bargap=0.2)
+    return fig
+
+
+VGG_COLUMNS = (
+    _text_col("layer", "layer"), _text_col("output", "output_shape"),
+    Column("activations (MiB)", "activation_mib", _mib), Column("cum. activations", "activation_cum_pct", _pct),
+    Column("params", "params"), Column("cum. params", "params_cum_pct", _pct),
+)
+
+
+# -- 4. receptive-field growth ----------------------------------------------------------------------
+
+RF_TITLE = "Receptive field vs compute: GoogLeNet and ResNet-50 outgrow the input, VGG16 never does"
+
+
+def _ticks_125(low: float, high: float) -> list[float]:
+    """1-2-5 ticks covering [low, high] on a log axis."""
+    return [m * 10.0**e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+            for m in (1, 2, 5) if low / 2 <= m * 10.0**e <= high * 2]
+
+
+def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
+    """The largest field so far against the MACs spent so far, one step line per network."""
+    fig = go.Figure()
+    input_px = int(df["input_px"].iloc[0])
+    # where each network's "covers the input" label goes, in pixels from its star: out of the other lines' way
+    offsets = ((-70, -60), (80, 70), (-70, -60))
+    for i, (_, part) in enumerate(df.groupby("model", sort=False)):
+        color = PALETTE[i]
+        display = part["display"].iloc[0]
+        fig.add_trace(go.Scatter(
+            x=part["cum_macs"] / 1e9, y=part["rf_px"], name=display, mode="lines+markers", line_shape="hv",
+            line={"color": color, "width": 3}, marker={"symbol": MARKERS[i], "size": 8},
+        ))
+        last = part.iloc[-1]
+        fig.add_annotation(x=math.log10(last["cum_macs"] / 1e9), y=last["rf_px"], showarrow=False, xanchor="left",
+                           xshift=10, text=f"<b>{display}</b> {last['rf_px']} px", font={"color": color})
+        covering = part[part["covers_input"]]
+        if len(covering):
+            hit = covering.iloc[0]
+            fig.add_trace(go.Scatter(x=[hit["cum_macs"] / 1e9], y=[hit["rf_px"]], mode="markers", showlegend=False,
+                                     marker={"symbol": "star", "size": 20, "color": color,
+                                             "line": {"color": "white", "width": 1}}))
+            ax, ay = offsets[i % len(offsets)]
+            fig.add_annotation(x=math.log10(hit["cum_macs"] / 1e9), y=hit["rf_px"], ax=ax, ay=ay,
+                               text=f"covers {input_px} px at<br>{hit['path']}",
+                               font={"size": LABEL_SIZE, "color": color}, arrowcolor=color,
+                               xanchor="right" if ax < 0 else "left", bgcolor="rgba(255,255,255,0.85)")
+    fig.add_hline(y=input_px, line={"color": "#444", "dash": "dash", "width": 2})
+    fig.add_annotation(xref="paper", x=0.01, y=input_px, yshift=12, showarrow=False, xanchor="left",
+                       text=f"input {input_px}×{input_px}", font={"size": LABEL_SIZE, "color": "#444"})
+    apply(fig, RF_TITLE, x_title="GMACs spent up to the layer (log scale)", y_title="receptive field (px)",
+          subtitle=("largest field of any layer so far, on a 224×224 input; a merge (residual add, Inception "
+                    "concat) takes the largest of its paths"))
+    low, high = df["cum_macs"].min() / 1e9, df["cum_macs"].max() / 1e9
+    ticks = _ticks_125(low, high)
+    fig.update_xaxes(type="log", range=[math.log10(low) - 0.15, math.log10(high) + 0.55], tickfont={"size": TICK_SIZE},
+                     tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    fig.update_yaxes(rangemode="tozero", tickfont={"size": TICK_SIZE})
+    fig.update_layout(legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top",
+                              "bgcolor": "rgba(255,255,255,0.85)"})
+    return fig
+
+
+RF_COLUMNS = (
+    _text_col("model", "display"), _text_col("layer", "path"), _text_col("type", "type"),
+    Column("RF (px)", "rf_px"), Column("jump", "jump_px"), Column("GMACs so far", "cum_macs", _g),
+    Column("covers input", "covers_input", _yes, numeric=False),
+)
+
+
+# -- 5. the zoo: compute against memory -------------------------------------------------------------
+
+ZOO_TITLE = "The zoo: compute vs memory, bubble area ∝ parameters"
+MAX_DIAMETER, MIN_DIAMETER = 60.0, 7.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def hits(self, other: _Box) -> bool:
+        return self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
+
+    def hits_circle(self, cx: float, cy: float, r: float) -> bool:
+        nx, ny = min(max(cx, self.x0), self.x1), min(max(cy, self.y0), self.y1)
+        return (nx - cx) ** 2 + (ny - cy) ** 2 < r * r
+
+
+def _place_labels(points: Sequence[tuple[str, float, float, float]], area: tuple[float, float],
+                  font_size: int, *, over_bubbles: int = 0) -> dict[int, tuple[str, str, float, float]]:
+    """Greedy label placement in pixels: for each point (text, x, y, radius), in order, the first
+    position around its bubble that overlaps no bubble, no label placed so far and stays inside the
+    plot; points with no such position stay unlabelled. The first `over_bubbles` points may cover
+    other bubbles (never labels). Returns index → (xanchor, yanchor, dx, dy)."""
+    width, height = area
+    placed: list[_Box] = []
+    out: dict[int, tuple[str, str, float, float]] = {}
+    h = font_size * 1.25
+    for i, (text, x, y, r) in enumerate(points):
+        w = font_size * 0.56 * len(text) + 4
+        gap = r + 3
+        diag = gap * 0.72
+        candidates = (
+            ("left", "middle", gap, 0.0), ("right", "middle", -gap, 0.0),
+            ("center", "bottom", 0.0, gap), ("center", "top", 0.0, -gap),
+            ("left", "bottom", diag, diag), ("right", "bottom", -diag, diag),
+            ("left", "top", diag, -diag), ("right", "top", -diag, -diag),
+        )
+        for xanchor, yanchor, dx, dy in candidates:
+            left = {"left": x + dx, "right": x + dx - w, "center": x - w / 2}[xanchor]
+            bottom = {"bottom": y + dy, "top": y + dy - h, "middle": y - h / 2}[yanchor]
+            box = _Box(left, bottom, left + w, bottom + h)
+            if box.x0 < 0 or box.x1 > width or box.y0 < 0 or box.y1 > height:
+                continue
+            if any(box.hits(b) for b in placed):
+                continue
+            if i >= over_bubbles and any(
+                box.hits_circle(px, py, pr) for j, (_, px, py, pr) in enumerate(points) if j != i
+            ):
+                continue
+            placed.append(box)
+            out[i] = (xanchor, yanchor, dx, dy)
+            break
+    return out
+
+
+def zoo_figure(df: pd.DataFrame) -> go.Figure:
+    """GMACs (log) against activation memory (log), bubble area ∝ inference parameters, one colour per family."""
+    fig = go.Figure()
+    biggest = df["inference_params"].max()
+    diameters = [max(MIN_DIAMETER, MAX_DIAMETER * math.sqrt(p / biggest)) for p in df["inference_params"]]
+    sized = df.assign(diameter=diameters)
+    families = list(dict.fromkeys(sized.sort_values(["year", "model"])["family"]))  # oldest family first
+    colors = [c for c in PALETTE if c != "#F0E442"] + ["#F0E442"]  # the pale yellow to the last family
+    for i, family in enumerate(families):
+        part = sized[sized["family"] == family]
+        fig.add_trace(go.Scatter(
+            x=part["gmacs"], y=part["activation_mib"], mode="markers", name=family,
+            marker={"size": part["diameter"], "sizemode": "diameter", "color": colors[i % len(colors)],
+                    "opacity": 0.7, "line": {"color": "rgba(0,0,0,0.45)", "width": 1}},
+            text=part["model"], customdata=part[["inference_params", "input"]],
+            hovertemplate=("%{text} (input %{customdata[1]})<br>%{x:.3f} GMACs<br>%{y:.1f} MiB<br>"
+                           "%{customdata[0]:,} parameters<extra></extra>"),
+        ))
+    xr = [math.log10(df["gmacs"].min()) - 0.3, math.log10(df["gmacs"].max()) + 0.3]
+    yr = [math.log10(df["activation_mib"].min()) - 0.4, math.log10(df["activation_mib"].max()) + 0.3]
+    width = WIDTH - MARGIN["l"] - MARGIN["r"]
+    height = HEIGHT - MARGIN["t"] - MARGIN["b"]
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return ((math.log10(x) - xr[0]) / (xr[1] - xr[0]) * width, (math.log10(y) - yr[0]) / (yr[1] - yr[0]) * height)
+
+    # label first the lectures' networks, then base models before their variants (shorter names), big first
+    order = sorted(sized.to_dict("records"), key=lambda r: (
+        r["model"] not in lectures.CONTRASTED, len(r["model"]), -r["inference_params"]))
+    points = [(r["model"], *px(r["gmacs"], r["activation_mib"]), r["diameter"] / 2) for r in order]
+    famous = sum(r["model"] in lectures.CONTRASTED for r in order)
+    placed = _place_labels(points, (width, height), LABEL_SIZE - 1, over_bubbles=famous)
+    for i, (xanchor, yanchor, dx, dy) in placed.items():
+        record = order[i]
+        fig.add_annotation(x=math.log10(record["gmacs"]), y=math.log10(record["activation_mib"]),
+                           text=f"<b>{record['model']}</b>" if i < famous else record["model"],
+                           showarrow=False, xanchor=xanchor, yanchor=yanchor, xshift=dx, yshift=dy,
+                           font={"size": LABEL_SIZE - 1, "color": "#222"},
+                           bgcolor="rgba(255,255,255,0.75)" if i < famous else None)
+    apply(fig, ZOO_TITLE, x_title="GMACs per image (log scale)", y_title="activation memory (MiB, log scale)",
+          subtitle=(
+        "each network at its paper's input (LeNet and the CIFAR ResNets at 32×32), batch 1, float32; "
+        "memory = all layer outputs; bubble = inference parameters"))
+    fig.update_xaxes(type="log", range=xr, dtick=1, tickfont={"size": TICK_SIZE})
+    fig.update_yaxes(type="log", range=yr, dtick=1, tickfont={"size": TICK_SIZE})
+    fig.update_layout(margin=MARGIN, legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.98,
+                                             "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
+                                             "itemsizing": "constant", "font": {"size": LABEL_SIZE}})
+    return fig
+
+
+ZOO_COLUMNS = (
+    _text_col("model", "model"), _text_col("family", "family"), Column("year", "year", _text),
+    _text_col("input", "input"),
+    Column("params", "params"), Column("inference params", "inference_params"),
+    Column("GMACs", "macs", _g), Column("activations (MiB)", "activation_mib", _mib),
+)
+
+
+# -- 6. GAP head vs FC head -------------------------------------------------------------------------
+
+HEADS_TITLE = "Global average pooling vs a fully connected head: parameters of the classifier"
+
+
+def heads_figure(df: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of head parameters (log), blocks first, then the real networks' heads."""
+    records = df.to_dict("records")
+    labels = [f"{r['display']}" + (" block" if r["is_block"] else "") + f": {r['head']}" for r in records]
+    texts = [f"{r['head_params']:,}" + ("" if r["is_block"] else f"  = {r['share_pct']:.1f}% of {r['display']}")
+             for r in records]
+    colors = [STACKED if r["head"].startswith("GAP") else SINGLE for r in records]
+    fig = go.Figure(go.Bar(
+        y=labels, x=df["head_params"], orientation="h", marker_color=colors, text=texts, textposition="outside",
+        textfont={"size": LABEL_SIZE + 1}, cliponaxis=False, showlegend=False,
+    ))
+    blocks = [r for r in records if r["is_block"]]
+    apply(fig, HEADS_TITLE, x_title="parameters of the head (log scale)", subtitle=(
+        f"blocks on the same {blocks[0]['input'].replace('x', '×')} map; "
+        "networks: every layer after the last spatial map, share of the inference parameters"
+        if blocks else "every layer after the last spatial map"))
+    low, high = df["head_params"].min(), df["head_params"].max()
+    fig.update_xaxes(**LOG_TICKS, range=[math.log10(low) - 0.4, math.log10(high) + 0.9], tickfont={"size": TICK_SIZE})
+    fig.update_yaxes(autorange="reversed", tickfont={"size": LABEL_SIZE + 1}, ticksuffix="  ")
+    if blocks:
+        fig.add_hline(y=len(blocks) - 0.5, line={"color": "#888", "width": 1, "dash": "dot"})
+    for color, name in ((STACKED, "GAP head"), (SINGLE, "flatten + FC head")):
+        fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker_color=color, name=name))
+    fig.update_layout(margin={"l": 330}, bargap=0.35, legend={
+        "orientation": "v", "x": 0.99, "xanchor": "right", "y": 0.02, "yanchor": "bottom",
+        "font": {"size": LABEL_SIZE + 1}})
+    return fig
+
+
+HEADS_COLUMNS = (
+    _text_col("network or block", "name"), _text_col("head", "head"), _text_col("layers", "head_layers"),
+    _text_col("input", "input"), _text_col("head input", "head_input"), Column("head params", "head_params"),
+    Column("head MACs", "head_macs"),
+    Column("params (inference)", "model_params"), Column("head share", "share_pct", _pct),
+)
+
+
+# -- the gallery ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class GalleryFigure:
+    """One figure of the gallery: its file stem, title, data, builder, table columns and note."""
+
+    name: str
+    title: str
+    data: Callable[[], pd.DataFrame]
+    build: Callable[[pd.DataFrame], go.Figure]
+    columns: tuple[Column, ...]
+    note: str = ""
+
+
+GALLERY = (
+    GalleryFigure("01_stacked_convs", STACK_TITLE, lectures.stacked_convs, stacked_convs_figure, STACK_COLUMNS,
+                  "C → C convs without bias, 'same' padding, at 56×56; MACs = multiply-accumulates; "
+                  "change = stack vs single, in weights and MACs alike."),
+    GalleryFigure("02_bottlenecks", BOTTLENECK_TITLE, lectures.bottlenecks, bottlenecks_figure, BOTTLENECK_COLUMNS,
+                  "Parameters include biases and batch norm; ÷ = without / with (below 1: the 1×1 costs more). "
+                  "DenseNet: the dense block alone, without its transition."),
+    GalleryFigure("03_vgg16_memory_params", VGG_TITLE, lectures.vgg_memory_params, vgg_memory_params_figure,
+                  VGG_COLUMNS, "Input 1×3×224×224, float32; activations = the layer's output; shares are "
+                  "of the whole network."),
+    GalleryFigure("04_rf_growth", RF_TITLE, lectures.rf_growth_curves, rf_growth_figure, RF_COLUMNS,
+                  "Rows where the largest receptive field so far grows; GMACs so far = MACs of every layer "
+                  "executed up to and including it."),
+    GalleryFigure("05_zoo_bubble", ZOO_TITLE, lectures.zoo_costs, zoo_figure, ZOO_COLUMNS,
+                  "Each network at its paper's input, batch 1, float32; inference params leave out auxiliary "
+                  "heads; activations = all layer outputs (the lecture convention)."),
+    GalleryFigure("06_heads", HEADS_TITLE, lectures.classifier_heads, heads_figure, HEADS_COLUMNS,
+                  "Head = every layer with parameters after the last spatial map; share = of the parameters "
+                  "an inference forward uses."),
+)
+
+
+def tables(entry: GalleryFigure, df: pd.DataFrame) -> dict[str, str]:
+    """The figure's table in every table format, by suffix."""
+    return {
+        "md": table_markdown(df, entry.columns, entry.note),
+        "tex": table_latex(df, entry.columns, entry.title, entry.note),
+        "csv": table_csv(df),
+    }
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+def configure_browser() -> None:
+    """Point kaleido at the system Chromium when no browser is configured."""
+    if "BROWSER_PATH" not in os.environ and os.access(SYSTEM_CHROMIUM, os.X_OK):
+        os.environ["BROWSER_PATH"] = SYSTEM_CHROMIUM
+
+
+class _Renderer:
+    """One headless Chromium driven through kaleido's async API on a private event loop.
+
+    kaleido's own sync server runs the browser in a thread that hangs the caller when the browser
+    cannot start; here every error is raised in the caller's thread.
+    """
+
+    def __init__(self) -> None:
+        configure_browser()
+        try:
+            import kaleido
+            from kaleido.errors import ChromeNotFoundError
+        except ImportError as exc:
+            raise ArchstatError("image export needs kaleido (pip install 'kaleido>=1') and Chrome or Chromium") from exc
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._kaleido = self._loop.run_until_complete(self._open(kaleido.Kaleido))
+        except ChromeNotFoundError as exc:
+            self._loop.close()
+            raise ArchstatError(f"no Chrome or Chromium for image export: set BROWSER_PATH or install chromium "
+                                f"({' '.join(str(exc).split())})") from exc
+        except BaseException:
+            self._loop.close()
+            raise
+
+    @staticmethod
+    async def _open(factory: Callable[[], Any]) -> Any:
+        browser = factory()
+        await browser.open()
+        return browser
+
+    def render(self, fig: go.Figure, fmt: str) -> bytes:
+        opts = {"format": fmt, "width": WIDTH, "height": HEIGHT, "scale": PNG_SCALE if fmt == "png" else 1}
+        return bytes(self._loop.run_until_complete(self._kaleido.calc_fig(fig.to_dict(), opts=opts)))
+
+    def close(self) -> None:
+        try:
+            self._loop.run_until_complete(self._kaleido.close())
+        finally:
+            self._loop.close()
+
+
+_session: list[_Renderer] = []   # the renderer of the innermost open image_session
+
+
+@contextmanager
+def image_session() -> Iterator[None]:
+    """One headless browser for every export inside the block, instead of one per image."""
+    renderer = _Renderer()
+    _session.append(renderer)
+    try:
+        yield
+    finally:
+        _session.remove(renderer)
+        renderer.close()
+
+
+def _stable_svg(svg: str) -> str:
+    """Replace the random plot id plotly puts in every SVG with a fixed one, so a rerun changes nothing."""
+    match = re.search(r'id="defs-([0-9a-f]{6})"', svg)
+    return svg.replace(match.group(1), "figure") if match else svg
+
+
+def render_image(fig: go.Figure, fmt: str) -> bytes:
+    """The figure as SVG, PNG or PDF bytes, through kaleido and a headless Chromium."""
+    if fmt not in IMAGE_FORMATS:
+        raise ArchstatError(f"unknown image format {fmt!r}; choose from {', '.join(IMAGE_FORMATS)}")
+    fixed = go.Figure(fig)
+    for i, trace in enumerate(fixed.data):
+        trace.uid = f"trace{i}"   # plotly draws a random one into the SVG otherwise
+    if _session:
+        data = _session[-1].render(fixed, fmt)
+    else:
+        with image_session():
+            data = _session[-1].render(fixed, fmt)
+    return _stable_svg(data.decode("utf-8")).encode("utf-8") if fmt == "svg" else data
+
+
+def export(fig: go.Figure, path: str | os.PathLike[str]) -> Path:
+    """Write the figure to `path` (format from the suffix: .svg, .png, .pdf), atomically."""
+    target = Path(path)
+    atomic_write(target, render_image(fig, target.suffix.lstrip(".").lower()))
+    return target
+
+
+def write_tables(entry: GalleryFigure, df: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """`NN_name.md`, `.tex` and `.csv` for one figure."""
+    written = []
+    for suffix, text in tables(entry, df).items():
+        target = out_dir / f"{entry.name}.{suffix}"
+        atomic_write(target, text)
+        written.append(target)
+    return written
+
+
+def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("svg",), *,
+                  on_figure: Callable[[GalleryFigure, list[Path]], None] | None = None) -> list[Path]:
+    """Every figure as `NN_name.<format>` (for each of `formats`, none for tables only) and its tables.
+
+    `on_figure` is called after each figure with the files written for it.
+    """
+    directory = Path(out_dir)
+    unknown = [f for f in formats if f not in IMAGE_FORMATS]
+    if unknown:
+        raise ArchstatError(f"unknown image format {unknown[0]!r}; choose from {', '.join(IMAGE_FORMATS)}")
+    written: list[Path] = []
+    with image_session() if formats else nullcontext():
+        for entry in GALLERY:
+            df = entry.data()
+            files = write_tables(entry, df, directory)
+            if formats:
+                fig = entry.build(df)
+                files += [export(fig, directory / f"{entry.name}.{fmt}") for fmt in formats]
+            written += files
+            if on_figure is not None:
+                on_figure(entry, files)
+    return written
