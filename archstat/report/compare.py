@@ -10,26 +10,16 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from archstat.analysis.compare import ComparisonRow
 from archstat.analysis.formulas import CONVENTIONS
 from archstat.report import units
-from archstat.report.tables import tex
+from archstat.report.tables import Column, markdown_table, tex
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 SCHEMA_VERSION = 1
 CONVENTION = "MACs are multiply-accumulates; FLOPs count a multiply-add as 2"
 NOT_MEASURED = "not measured"
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column of the comparison: its header, how to render a row, alignment."""
-
-    header: str
-    cell: Callable[[ComparisonRow], str]
-    numeric: bool = True
 
 
 def field_size(sizes: Sequence[int] | None) -> str:
@@ -43,7 +33,7 @@ def _latency(row: ComparisonRow) -> str:
     return f"{row.latency.ms:,.2f} ms" if row.latency else NOT_MEASURED
 
 
-COLUMNS: tuple[Column, ...] = (
+COLUMNS: tuple[Column[ComparisonRow], ...] = (
     Column("Model", lambda r: r.model, numeric=False),
     Column("Input", lambda r: units.shape(r.input_shape), numeric=False),
     Column("Params", lambda r: units.exact(r.params)),
@@ -112,14 +102,7 @@ def notes(rows: Sequence[ComparisonRow]) -> list[tuple[str, str]]:
 
 def render_markdown(rows: Sequence[ComparisonRow]) -> str:
     """A GitHub-flavoured Markdown table with the notes as a list below it."""
-    out = [f"**{title(rows)}**", ""]
-    out.append("| " + " | ".join(c.header for c in COLUMNS) + " |")
-    out.append("|" + "|".join("---:" if c.numeric else "---" for c in COLUMNS) + "|")
-    for row in rows:
-        cells = [c.cell(row).replace("|", "\\|") for c in COLUMNS]
-        cells[0] = f"`{cells[0]}`"
-        out.append("| " + " | ".join(cells) + " |")
-    out.append("")
+    out = [f"**{title(rows)}**", "", *markdown_table(COLUMNS, rows), ""]
     out.extend(f"- **{label}**: {text}" for label, text in notes(rows))
     return "\n".join(out) + "\n"
 

@@ -11,7 +11,7 @@ from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf import Field
 from archstat.analysis.rf_growth import Growth, growth
 from archstat.report import units
-from archstat.report.tables import Column, field_text, tex, title
+from archstat.report.tables import Column, field_text, markdown_table, tex, title
 
 FORMATS = ("table", "json", "markdown", "latex", "csv")
 
@@ -23,7 +23,7 @@ def _per_axis(field: Field | None, attr: str) -> str:
     return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
 
 
-GROWTH_COLUMNS: tuple[Column, ...] = (
+GROWTH_COLUMNS: tuple[Column[LayerStats], ...] = (
     Column("Layer", lambda r: r.path, numeric=False),
     Column("Type", lambda r: r.type, numeric=False),
     Column("Output shape", lambda r: units.shape(r.output_shape), numeric=False),
@@ -98,11 +98,8 @@ def render_growth(analysis: Analysis, fmt: str, width: int = 160) -> str:
         return buffer.getvalue()
     cells = [[c.cell(r) for c in GROWTH_COLUMNS] for r in rows]
     if fmt == "markdown":
-        out = [f"**{title(analysis)}: receptive-field growth**", ""]
-        out.append("| " + " | ".join(c.header for c in GROWTH_COLUMNS) + " |")
-        out.append("|" + "|".join("---:" if c.numeric else "---" for c in GROWTH_COLUMNS) + "|")
-        out += ["| " + " | ".join(row) + " |" for row in cells]
-        out += [""] + [f"- {line}" for line in lines]
+        out = [f"**{title(analysis)}: receptive-field growth**", "", *markdown_table(GROWTH_COLUMNS, rows), ""]
+        out += [f"- {line}" for line in lines]
         return "\n".join(out) + "\n"
     if fmt == "latex":
         spec = "".join("r" if c.numeric else "l" for c in GROWTH_COLUMNS)

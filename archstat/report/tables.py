@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats
@@ -20,13 +21,27 @@ from archstat.report import units
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 
 
+R = TypeVar("R")
+
+
 @dataclass(frozen=True, slots=True)
-class Column:
-    """A column of the per-layer table: its header, how to render a row, alignment."""
+class Column(Generic[R]):
+    """A column of a table: its header, how to render a row, alignment."""
 
     header: str
-    cell: Callable[[LayerStats], str]
+    cell: Callable[[R], str]
     numeric: bool = True
+
+
+def markdown_table(columns: Sequence[Column[R]], rows: Iterable[R]) -> list[str]:
+    """Header, alignment row and one line per row; the first cell is set as code."""
+    out = ["| " + " | ".join(c.header for c in columns) + " |"]
+    out.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+    for row in rows:
+        cells = [c.cell(row).replace("|", "\\|") for c in columns]
+        cells[0] = f"`{cells[0]}`"
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 def _params(row: LayerStats) -> str:
@@ -52,7 +67,7 @@ def field_text(field: Field | None) -> str:
     return text + ("†" if field.unaligned else "")
 
 
-COLUMNS: tuple[Column, ...] = (
+COLUMNS: tuple[Column[LayerStats], ...] = (
     Column("Layer", _name, numeric=False),
     Column("Type", lambda r: r.type, numeric=False),
     Column("Output shape", lambda r: units.shape(r.output_shape), numeric=False),
@@ -123,15 +138,7 @@ def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
 
 def render_markdown(analysis: Analysis, depth: int | None = None) -> str:
     """A GitHub-flavoured Markdown table with the summary as a list below it."""
-    rows = analysis.rows(depth)
-    out = [f"**{title(analysis)}**", ""]
-    out.append("| " + " | ".join(c.header for c in COLUMNS) + " |")
-    out.append("|" + "|".join("---:" if c.numeric else "---" for c in COLUMNS) + "|")
-    for row in rows:
-        cells = [c.cell(row).replace("|", "\\|") for c in COLUMNS]
-        cells[0] = f"`{cells[0]}`"
-        out.append("| " + " | ".join(cells) + " |")
-    out.append("")
+    out = [f"**{title(analysis)}**", "", *markdown_table(COLUMNS, analysis.rows(depth)), ""]
     out.extend(f"- **{label}**: {text}" if label else f"- {text}" for label, text in summary_lines(analysis))
     return "\n".join(out) + "\n"
 
