@@ -107,7 +107,8 @@ def parse_latency(data: object) -> dict[str | None, Measured]:
     if not isinstance(data, dict):
         raise UsageError("latency file: expected a JSON object with 'layers' or 'models'")
     shared = {k: v for k, v in data.items() if k in ("device", "peak_flops", "peak_bandwidth")}
-    if "models" in data:
+    # `archstat latency` files carry both: top-level "layers" for this report, "models" for `compare`.
+    if "models" in data and "layers" not in data:
         models = data["models"]
         if not isinstance(models, dict) or not models:
             raise UsageError("latency file: 'models' must map model names to {\"layers\": [...]}")

@@ -1,0 +1,126 @@
+"""`archstat latency MODEL`: measured forward time, per layer on request, over a batch sweep."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from archstat.analysis.latency import LatencyResult
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[ProgressFn | None]:
+    """A progress bar over the batch sweep on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("measuring", total=total)
+
+        def step(i: int, n: int, text: str) -> None:
+            bar.update(task, completed=i, description=f"measuring {text}")
+
+        yield step
+
+
+def parse_batches(text: str) -> tuple[int, ...]:
+    """"1,8,32" -> (1, 8, 32); a one-line error otherwise."""
+    from archstat.errors import UsageError
+
+    try:
+        sizes = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise UsageError(f"malformed --batch {text!r}: write sizes joined by commas, like 1,8,32") from None
+    if not sizes or any(b <= 0 for b in sizes):
+        raise UsageError(f"malformed --batch {text!r}: every size must be a positive integer")
+    return sizes
+
+
+@click.command("latency")
+@click.argument("model", required=False)
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda (cuda, cuda:1, ...)")
+@click.option("--batch", "batch_text", default="1", show_default=True, metavar="N[,N...]",
+              help="batch sizes to sweep, e.g. 1,8,32,256; stops at the first that runs out of memory")
+@click.option("--input", "input_text", metavar="CxHxW", help="one sample's shape (default: the model's own)")
+@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="builder option (repeatable)")
+@click.option("--dtype", default="float32", show_default=True, type=click.Choice(["float32", "float16", "bfloat16"]))
+@click.option("--channels-last", is_flag=True, help="NHWC weights and input")
+@click.option("--per-layer", is_flag=True, help="also time every module through hooks (a separate pass)")
+@click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0), help="untimed forwards first")
+@click.option("--repeat", default=20, show_default=True, type=click.IntRange(min=1), help="timed forwards")
+@click.option("--cuda-graph", is_flag=True, help="also time CUDA-graph replays (the launch-free lower bound)")
+@click.option("--cudnn-benchmark/--no-cudnn-benchmark", default=True, show_default=True,
+              help="let cuDNN autotune (during warm-up, on the exact shapes)")
+@click.option("--from", "from_file", metavar="FILE.json", help="render a saved result instead of measuring")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+              help="output format (default: from the -o suffix, else table)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write to this file; a .json file is also a --latency file for `report` and `compare`")
+def command(model: str | None, device: str, batch_text: str, input_text: str | None, options: tuple[str, ...],
+            dtype: str, channels_last: bool, per_layer: bool, warmup: int, repeat: int, cuda_graph: bool,
+            cudnn_benchmark: bool, from_file: str | None, fmt: str | None, output: str | None) -> None:
+    """Measured latency of MODEL (a zoo name, package.module:attr or file.py:attr): median, p10/p90 and
+    throughput per batch; with --per-layer each layer's time, achieved FLOP/s and roofline fraction."""
+    import os
+
+    from archstat.cli import _emit, _format_for, parse_option, parse_shape
+    from archstat.errors import UsageError
+    from archstat.report.latency import render_latency
+    from archstat.report.output import check_writable
+
+    fmt = _format_for(output, fmt)
+    if output:
+        check_writable(output)
+    width = os.get_terminal_size().columns if sys.stdout.isatty() else 160
+    if from_file is not None:
+        if model is not None:
+            raise UsageError("give either MODEL or --from FILE.json, not both")
+        _emit(render_latency(_read(from_file), fmt, width), output)
+        return
+    if model is None:
+        raise UsageError("name a MODEL to measure, or --from FILE.json to show a saved result")
+    from archstat.analysis.analyze import resolve_device
+    from archstat.analysis.latency import measure_latency
+    from archstat.analysis.loading import load_model
+
+    batches = parse_batches(batch_text)
+    torch_device = resolve_device(device)
+    if torch_device.type == "meta":
+        raise UsageError("--device meta cannot be timed; use cpu or cuda")
+    loaded = load_model(model, device=str(torch_device), options=dict(parse_option(o) for o in options))
+    sample = parse_shape(input_text) if input_text is not None else loaded.input_shape[1:]
+    with _progress(len(set(batches))) as step:
+        result = measure_latency(loaded.module, sample, batches, label=loaded.label, device=torch_device,
+                                 dtype=dtype, channels_last=channels_last, per_layer=per_layer, warmup=warmup,
+                                 repeat=repeat, cuda_graph=cuda_graph, cudnn_benchmark=cudnn_benchmark,
+                                 progress=step)
+    _emit(render_latency(result, fmt, width), output)
+
+
+def _read(path: str) -> LatencyResult:
+    import json
+
+    from archstat.analysis.latency import load_result
+    from archstat.errors import UsageError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise UsageError(f"--from {path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"--from {path}: cannot read it: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--from {path}: not JSON: {exc}") from None
+    return load_result(data, f"--from {path}")
