@@ -164,11 +164,14 @@ def summary(model: str, input_text: str | None, options: tuple[str, ...], depth:
 @click.option("--size", "size_text", metavar="HxW", help="with --stack: input size, for MACs and output sizes")
 @click.option("--verify", is_flag=True,
               help="measure each layer's field by back-propagation on a real CPU forward and compare")
+@click.option("--limit", type=click.IntRange(min=1),
+              help="with --verify: probe at most this many layers (evenly spread; one backward pass each)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stack: str | None, vs: str | None,
-       channels: int | None, size_text: str | None, verify: bool, fmt: str | None, output: str | None) -> None:
+       channels: int | None, size_text: str | None, verify: bool, limit: int | None, fmt: str | None,
+       output: str | None) -> None:
     """Receptive-field growth of MODEL, or of a --stack of layers (the lectures' comparisons)."""
     fmt = _format_for(output, fmt)
     if output:
@@ -193,6 +196,8 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
         raise UsageError("name a MODEL or give --stack SPEC, e.g. archstat rf vgg16 or archstat rf --stack 3x3x3")
     if vs or channels or size_text:
         raise UsageError("--vs, --channels and --size go with --stack")
+    if limit is not None and not verify:
+        raise UsageError("--limit goes with --verify")
     from archstat.analysis.analyze import analyze
     from archstat.analysis.loading import load_model
     from archstat.report.rf import render_growth
@@ -211,7 +216,7 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
     from archstat.report.rf_verify import render_verification
 
     with _status("back-propagating from each layer's centre unit on a real CPU forward"):
-        verification = verify_fields(model, analysis, options=builder_options)
+        verification = verify_fields(model, analysis, options=builder_options, limit=limit)
     _emit(text + "\n" + render_verification(verification, fmt), output)
     if not verification.ok:
         raise ArchstatError("--verify: the measured receptive fields disagree with the closed form (see above)")

@@ -15,8 +15,14 @@ def _spans(spans: tuple[Span, ...]) -> str:
 
 def render_verification(result: Verification, fmt: str) -> str:
     """Per layer the input pixels the probed unit sees, by formula and by gradient."""
-    skipped = len(result.checks) - result.compared
-    hint = f"; {skipped} not compared (a larger --input brings more fields inside it)" if skipped else ""
+    outside = sum(c.status.startswith("field exceeds") for c in result.checks)
+    limited = sum(c.status.startswith("not probed") for c in result.checks)
+    other = len(result.checks) - result.compared - outside - limited
+    hint = "".join([
+        f"; {outside} fields exceed the input (a larger --input brings them inside)" if outside else "",
+        f"; {limited} left out by --limit" if limited else "",
+        f"; {other} not compared (unaligned or not measurable)" if other else "",
+    ])
     summary = (
         f"{sum(c.agrees for c in result.checks)} of {result.compared} compared layers agree{hint} "
         f"(gradient probe at input {'x'.join(map(str, result.input_shape))}: positive weights, "
