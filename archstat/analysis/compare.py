@@ -11,7 +11,6 @@ latency itself; a model the file does not name is "not measured".
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 from torch import nn
 
 from archstat.analysis.analyze import analyze
-from archstat.analysis.loading import load_model
+from archstat.analysis.loading import load_model, read_json_file
 from archstat.analysis.published import published_top1
 from archstat.analysis.rf_growth import growth
 from archstat.errors import UnknownModelError, UsageError
@@ -94,14 +93,7 @@ def _bad(path: Path, why: str) -> UsageError:
 def load_latency(path: str | os.PathLike[str]) -> dict[str, Latency]:
     """Read a latency file (see the module docstring); every problem is one UsageError."""
     source = Path(path)
-    try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--latency {source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--latency {source}: cannot read it ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise _bad(source, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    data = read_json_file(source, "--latency")
     models = data.get("models") if isinstance(data, dict) else None
     if not isinstance(models, dict):
         raise _bad(source, 'no "models" object')

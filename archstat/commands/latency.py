@@ -109,18 +109,7 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
 
 
 def _read(path: str) -> LatencyResult:
-    import json
-
     from archstat.analysis.latency import load_result
-    from archstat.errors import UsageError
+    from archstat.analysis.loading import read_json_file
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise UsageError(f"--from {path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"--from {path}: cannot read it: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--from {path}: not JSON: {exc}") from None
-    return load_result(data, f"--from {path}")
+    return load_result(read_json_file(path, "--from"), f"--from {path}")

@@ -10,20 +10,11 @@ from archstat.cli import SHAPE_HELP
 
 
 def _read_latency(path: str) -> dict[str, Any]:
-    import json
-
+    from archstat.analysis.loading import read_json_file
     from archstat.errors import UsageError
     from archstat.report.html import parse_latency
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise UsageError(f"--latency {path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"--latency {path}: cannot read it: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--latency {path}: not JSON: {exc}") from None
+    data = read_json_file(path, "--latency")
     try:
         parse_latency(data)
     except UsageError as exc:
