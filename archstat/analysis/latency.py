@@ -449,6 +449,11 @@ def _time_layers(model: nn.Module, x: torch.Tensor, clock: Clock, settings: Sett
                     hooked.median_ms - leaf_sum)
 
 
+def activation_traffic(row: LayerStats, itemsize: int) -> int:
+    """Bytes a layer call must read and write besides its weights: its inputs and outputs once each."""
+    return (sum(math.prod(s) for s in row.input_shapes) + sum(math.prod(s) for s in row.output_shapes)) * itemsize
+
+
 def _layer(path: str, call: int, module: nn.Module, stats: Stats, row: LayerStats | None, analysis: Analysis,
            settings: Settings) -> LayerTiming:
     depth = path.count(".") + 1
@@ -460,8 +465,7 @@ def _layer(path: str, call: int, module: nn.Module, stats: Stats, row: LayerStat
                            ceiling_flops=None, roofline_fraction=None)
     itemsize = settings.dtype.itemsize
     weights = sum(p.numel() for p in module.parameters()) * itemsize     # read again on every call
-    moved = (sum(math.prod(s) for s in row.input_shapes) + sum(math.prod(s) for s in row.output_shapes)) * itemsize
-    moved += weights
+    moved = activation_traffic(row, itemsize) + weights
     seconds = stats.median_ms / 1e3
     flops_per_s = row.flops / seconds if seconds > 0 else None
     intensity = row.flops / moved if moved else None

@@ -33,6 +33,8 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 import archstat
+from archstat.analysis.analyze import resolve_dtype
+from archstat.analysis.latency import activation_traffic
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf_growth import Growth, growth
 from archstat.errors import UsageError
@@ -41,7 +43,6 @@ from archstat.report.rf import growth_lines
 from archstat.report.tables import COLUMNS, field_text, summary_lines, title
 
 MIB = 1 << 20
-ITEMSIZE = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
 
 
@@ -258,10 +259,10 @@ def roofline_figure(analysis: Analysis, measured: Measured, timings: Sequence[Ti
 
     Traffic is the minimum a layer must move: its parameters, inputs and outputs once each.
     """
-    itemsize = ITEMSIZE.get(analysis.dtype, 4)
+    itemsize = resolve_dtype(analysis.dtype).itemsize
     points = []
     for t in timings:
-        moved = t.row.param_bytes + itemsize * sum(math.prod(s) for s in (*t.row.input_shapes, *t.row.output_shapes))
+        moved = t.row.param_bytes + activation_traffic(t.row, itemsize)
         if t.row.flops and t.ms > 0 and moved:
             points.append((t, t.row.flops / moved, t.row.flops / (t.ms / 1e3)))
     if not points:
