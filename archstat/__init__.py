@@ -5,8 +5,7 @@ from __future__ import annotations
 from archstat.analysis import CONVENTIONS, Analysis, LayerStats, Totals, analyze
 from archstat.errors import ArchstatError
 from archstat.registry import ModelInfo, get_model, list_models, model_info, register_model
-
-__version__ = "0.1.0"
+from archstat.version import __version__
 
 __all__ = [
     "CONVENTIONS",
@@ -15,6 +14,7 @@ __all__ = [
     "LayerStats",
     "ModelInfo",
     "Totals",
+    "__version__",
     "analyze",
     "get_model",
     "list_models",

@@ -222,7 +222,7 @@ def archstat_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("archstat")
-    return [found] if found else [sys.executable, "-m", "archstat.cli"]
+    return [found] if found else [sys.executable, "-m", "archstat.cli.main"]
 
 
 def bench_processes(runs: int, console: Console) -> tuple[ProcessRuns, ProcessRuns, str]:

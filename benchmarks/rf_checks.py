@@ -24,8 +24,8 @@ import torch
 
 import archstat
 from archstat.analysis import analyze
-from archstat.analysis.rf_growth import growth
-from archstat.analysis.rf_verify import verify_fields
+from archstat.analysis.rf.growth import growth
+from archstat.analysis.rf.verify import verify_fields
 
 
 def suitable_input(name: str, cap: int) -> tuple[tuple[int, ...], int | None]:

@@ -1,4 +1,4 @@
-"""The `archstat` command end to end, run in-process through `archstat.cli.main`.
+"""The `archstat` command end to end, run in-process through `archstat.cli.main.main`.
 
 Every error must come out as one line on stderr (`archstat: error: ...`), a non-zero exit code,
 no traceback and no file left behind. One test runs the installed console script for real.
@@ -23,7 +23,7 @@ import pytest
 import torch
 
 import archstat
-from archstat.cli import main
+from archstat.cli.main import main
 from tests.oracles import TORCHVISION
 
 REPO = Path(__file__).resolve().parents[1]
@@ -331,7 +331,7 @@ def test_check_agrees_on_conv_and_linear(cli: Cli) -> None:
 
 
 def test_check_disagreement_exits_non_zero(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archstat.analysis.check as check
+    import archstat.studies.check as check
 
     reconcile = check.reconcile
     monkeypatch.setattr(check, "reconcile",
@@ -518,7 +518,7 @@ def test_failed_write_leaves_no_temporary_file(cli: Cli, tmp_path: Path,
 
 
 def test_unexpected_exception_is_one_line(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archstat.report.tables as tables
+    import archstat.report.summary as tables
 
     def explode(*args: object) -> str:
         raise RuntimeError("first line\nsecond line")

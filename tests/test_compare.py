@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from archstat.analysis import published
-from archstat.analysis.compare import ComparisonRow, Latency, compare, expand_models, load_latency
-from archstat.cli import main
+from archstat.cli.main import main
 from archstat.errors import ArchstatError, UsageError
 from archstat.report import bubble
 from archstat.report.compare import CONVENTION, FORMATS, render_comparison
+from archstat.studies import published
+from archstat.studies.compare import ComparisonRow, Latency, compare, expand_models, load_latency
 from tests.oracles import TOP1, TORCHVISION
 
 REFERENCES = Path(os.environ.get("ARCHSTAT_REFERENCES", Path(__file__).parents[2] / "shared" / "REFERENCES.md"))

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from archstat.analysis import lectures
 from archstat.analysis.analyze import analyze
-from archstat.cli import main
+from archstat.cli.main import main
 from archstat.report import figures
+from archstat.studies import lectures
 from tests.oracles import TORCHVISION
 
 REPO = Path(__file__).resolve().parents[1]

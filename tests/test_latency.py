@@ -13,12 +13,12 @@ import pytest
 import torch
 from torch import nn
 
-from archstat.analysis import latency
-from archstat.analysis.latency import LatencyResult, Stats, load_result, measure_latency
 from archstat.analysis.loading import load_model
-from archstat.analysis.peaks import H100_PCIE, H100_SXM, H200, compute_ceiling, match_peaks
-from archstat.cli import main
+from archstat.cli.main import main
 from archstat.errors import ArchstatError, UsageError
+from archstat.measure import latency
+from archstat.measure.latency import LatencyResult, Stats, load_result, measure_latency
+from archstat.measure.peaks import H100_PCIE, H100_SXM, H200, compute_ceiling, match_peaks
 from archstat.report.html import parse_latency
 from archstat.report.latency import render_latency
 
@@ -152,7 +152,7 @@ def test_json_round_trip_renders_without_running(resnet20: LatencyResult, tmp_pa
     # Both existing loaders accept the file as a latency file.
     measured = parse_latency(data)
     assert set(measured) == {"resnet20"} and measured["resnet20"].layers
-    from archstat.analysis.compare import load_latency
+    from archstat.studies.compare import load_latency
 
     assert load_latency(path)["resnet20"].batch == 4
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archstat.analysis.meta_kernels import MetaShortcuts
+from archstat.analysis.tracing.fast_meta import MetaShortcuts
 
 
 def _meta_and_real(fn, *shapes: tuple[int, ...]) -> tuple[object, object]:  # type: ignore[no-untyped-def]

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 import archstat
-from archstat.analysis.formulas import CONVENTIONS
+from archstat.analysis.ops.costs import CONVENTIONS
 from archstat.analysis.records import Analysis
-from archstat.cli import main
-from archstat.report.tables import COLUMNS
+from archstat.cli.main import main
+from archstat.report.summary import COLUMNS
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from archstat.analysis import analyze
-from archstat.analysis.rf_growth import growth
-from archstat.analysis.rf_probe import probe_fields
-from archstat.analysis.rf_verify import compare
+from archstat.analysis.rf.growth import growth
+from archstat.analysis.rf.probe import probe_fields
+from archstat.analysis.rf.verify import compare
 from archstat.errors import InputTooSmallError
 
 

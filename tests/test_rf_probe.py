@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import archstat
-from archstat.analysis.rf import AxisField
-from archstat.analysis.rf_probe import ProbeResult, probe_fields
+from archstat.analysis.rf.field import AxisField
+from archstat.analysis.rf.probe import ProbeResult, probe_fields
 from archstat.errors import UsageError
 
 

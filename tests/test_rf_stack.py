@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archstat.analysis.rf_stack import GRAMMAR, StackLayer, StackResult, analyze_stack, layer_list, parse_stack
+from archstat.analysis.rf.stack import GRAMMAR, StackLayer, StackResult, analyze_stack, layer_list, parse_stack
 from archstat.errors import UsageError
 from archstat.report.rf_stack import FORMATS, render_stack
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import archstat
-from archstat.analysis.check import reconcile
+from archstat.studies.check import reconcile
 
 MODELS = [info.name for info in archstat.list_models()]
 

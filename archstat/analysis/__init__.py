@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archstat.analysis.analyze import analyze
-from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
+from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
 
 __all__ = ["CATEGORIES", "CONVENTIONS", "Analysis", "CategoryCost", "LayerStats", "Totals", "analyze"]

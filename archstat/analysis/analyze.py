@@ -9,14 +9,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from archstat.analysis.execution import make_input, override_tensors, run_model
-from archstat.analysis.formulas import CATEGORIES
-from archstat.analysis.lazy_dynamo import dynamo_deferred
 from archstat.analysis.loading import load_model
-from archstat.analysis.memory import peak_live_bytes, saved_for_backward
+from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
-from archstat.analysis.rf import Field
-from archstat.analysis.trace import CallRecord, CollapsedError, Trace, recording, tensors_in
+from archstat.analysis.rf.field import Field
+from archstat.analysis.tracing.execution import make_input, override_tensors, run_model
+from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
+from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
+from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
 from archstat.errors import ArchstatError, ForwardError, InputTooSmallError, UsageError
 
 DTYPES: dict[str, torch.dtype] = {

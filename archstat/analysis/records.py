@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
-from archstat.analysis.rf import Field
+from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
+from archstat.analysis.rf.field import Field
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -6,7 +6,7 @@ Where the paper's x axis is linear in G-Ops, ours is GMACs on a log scale, so th
 (MobileNetV2, SqueezeNet, AlexNet) do not pile up at the left edge. The figure is drawn at the
 shared style's fixed size, which lets the labels be placed in pixels: each goes to the free spot
 nearest its bubble, away from the other labels and bubbles, with a leader line when it had to move
-away. Nothing here computes a metric; the rows come from `archstat.analysis.compare`.
+away. Nothing here computes a metric; the rows come from `archstat.studies.compare`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archstat.analysis.compare import ComparisonRow
 from archstat.errors import ArchstatError, UsageError
 from archstat.report import style, units
 from archstat.report.output import atomic_write
+from archstat.studies.compare import ComparisonRow
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

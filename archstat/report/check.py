@@ -7,9 +7,9 @@ import io
 import json
 from typing import Any
 
-from archstat.analysis.check import Reconciliation
 from archstat.report import units
-from archstat.report.tables import tex
+from archstat.report.summary import tex
+from archstat.studies.check import Reconciliation
 
 HEADERS = ("Category", "archstat MACs", "archstat FLOPs", "fvcore", "FlopCounterMode", "Verdict", "Why")
 

@@ -11,10 +11,10 @@ import io
 import json
 from collections.abc import Callable, Sequence
 
-from archstat.analysis.compare import ComparisonRow
-from archstat.analysis.formulas import CONVENTIONS
+from archstat.analysis.ops.costs import CONVENTIONS
 from archstat.report import units
-from archstat.report.tables import Column, markdown_table, tex
+from archstat.report.summary import Column, markdown_table, tex
+from archstat.studies.compare import ComparisonRow
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")
 SCHEMA_VERSION = 1

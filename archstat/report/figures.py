@@ -1,6 +1,6 @@
 """The lectures' figures: plotly builders, their tables (Markdown, LaTeX, CSV), export and the gallery.
 
-Every builder takes the DataFrame its `archstat.analysis.lectures` function returns and only
+Every builder takes the DataFrame its `archstat.studies.lectures` function returns and only
 draws it: numbers shown on a figure are read from the data, never computed here. `write_gallery`
 writes `NN_name.<format>` for each image format and `NN_name.{md,tex,csv}` beside it.
 """
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from archstat.analysis import lectures
 from archstat.errors import ArchstatError
 from archstat.report.output import atomic_write
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
-from archstat.report.tables import tex
+from archstat.report.summary import tex
+from archstat.studies import lectures
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -32,15 +32,15 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-import archstat
 from archstat.analysis.analyze import resolve_dtype
-from archstat.analysis.latency import activation_traffic
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf_growth import Growth, growth
+from archstat.analysis.rf.growth import Growth, growth
 from archstat.errors import UsageError
+from archstat.measure.latency import activation_traffic
 from archstat.report import style, units
-from archstat.report.rf import growth_lines
-from archstat.report.tables import COLUMNS, field_text, summary_lines, title
+from archstat.report.rf_growth import growth_lines
+from archstat.report.summary import COLUMNS, field_text, summary_lines, title
+from archstat.version import __version__
 
 MIB = 1 << 20
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
@@ -495,7 +495,7 @@ def render_report(analyses: Sequence[Analysis], latency: Mapping[str, Any] | Non
         "<p>MACs are multiply-accumulates; FLOPs count a multiply-add as 2, plus bias, normalisation, "
         "activation, pooling and elementwise work.</p></header><main>"
         + "\n".join(sections)
-        + f'</main><footer>archstat {esc(archstat.__version__)}</footer>'
+        + f'</main><footer>archstat {esc(__version__)}</footer>'
         f"<script>{get_plotlyjs()}</script>{figures.script()}<script>{TABLE_JS}</script></body></html>\n"
     )
 

@@ -15,9 +15,9 @@ from typing import TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from archstat.analysis.latency import BatchResult, LatencyResult, LayerTiming
+from archstat.measure.latency import BatchResult, LatencyResult, LayerTiming
 from archstat.report import units
-from archstat.report.tables import Column, markdown_table
+from archstat.report.summary import Column, markdown_table
 
 FORMATS = ("table", "json", "csv", "markdown")
 NONE = "-"

@@ -40,10 +40,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from archstat.analysis.rf_stack import StackLayer, StackResult, StackRow, StackSummary
+from archstat.analysis.rf.stack import StackLayer, StackResult, StackRow, StackSummary
 from archstat.errors import UsageError
 from archstat.report import units
-from archstat.report.tables import tex
+from archstat.report.summary import tex
 
 FORMATS = ("table", "json", "markdown", "latex", "csv")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from archstat.analysis.rf_verify import Span, Verification
+from archstat.analysis.rf.verify import Span, Verification
 
 HEADERS = ("Layer", "Unit", "Closed form", "Measured", "Verdict")
 

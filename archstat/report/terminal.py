@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from archstat.analysis.records import Analysis
-from archstat.report.tables import COLUMNS, summary_lines, title
+from archstat.report.summary import COLUMNS, summary_lines, title
 
 
 def build_table(analysis: Analysis, depth: int | None = None) -> Table:

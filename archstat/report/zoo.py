@@ -8,8 +8,8 @@ import json
 import re
 from typing import Any
 
-from archstat.analysis.zoo import ZooEntry
 from archstat.report import units
+from archstat.studies.zoo import ZooEntry
 
 HEADERS = ("Name", "Paper", "Variant", "Input", "Params", "Kind")
 

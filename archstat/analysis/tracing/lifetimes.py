@@ -8,9 +8,9 @@ import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
-from archstat.analysis.execution import make_input, override_tensors, run_model
-from archstat.analysis.meta_kernels import MetaShortcuts
-from archstat.analysis.trace import Trace
+from archstat.analysis.tracing.execution import make_input, override_tensors, run_model
+from archstat.analysis.tracing.fast_meta import MetaShortcuts
+from archstat.analysis.tracing.recorder import Trace
 
 
 def peak_live_bytes(trace: Trace) -> int:

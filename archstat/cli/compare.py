@@ -48,14 +48,13 @@ def command(models: tuple[str, ...], input_text: str | None, latency_file: str |
     several models side by side. MODEL is a zoo name (or a pattern such as 'resnet*'),
     package.module:attr or path/to/file.py:attr. MACs are multiply-accumulates; FLOPs count a
     multiply-add as 2."""
-    import os
 
-    from archstat.analysis.compare import compare, expand_models, load_latency
-    from archstat.cli import _emit, _format_for, parse_shape
+    from archstat.cli.options import emit, format_for, parse_shape, terminal_width
     from archstat.report.compare import render_comparison
     from archstat.report.output import check_writable
+    from archstat.studies.compare import compare, expand_models, load_latency
 
-    fmt = _format_for(output, fmt)
+    fmt = format_for(output, fmt)
     if output:
         check_writable(output)
     if plot:
@@ -73,8 +72,8 @@ def command(models: tuple[str, ...], input_text: str | None, latency_file: str |
         from archstat.report.bubble import bubble_figure
 
         figure = bubble_figure(rows)   # before any output: it refuses models without a top-1
-    width = os.get_terminal_size().columns if sys.stdout.isatty() else 160
-    _emit(render_comparison(rows, fmt, width), output)
+    width = terminal_width()
+    emit(render_comparison(rows, fmt, width), output)
     if plot:
         from archstat.report.bubble import export
 

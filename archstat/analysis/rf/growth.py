@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf import Field
+from archstat.analysis.rf.field import Field
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from archstat.analysis.analyze import analyze
-from archstat.analysis.execution import make_input
 from archstat.analysis.loading import load_model
 from archstat.analysis.records import Analysis
+from archstat.analysis.tracing.execution import make_input
 
 # How each engine names the ops of a category.
 FVCORE_OPS: dict[str, tuple[str, ...]] = {

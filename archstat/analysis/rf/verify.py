@@ -11,8 +11,8 @@ from torch import nn
 
 from archstat.analysis.loading import load_model
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf_growth import growth
-from archstat.analysis.rf_probe import ProbeResult, probe_fields
+from archstat.analysis.rf.growth import growth
+from archstat.analysis.rf.probe import ProbeResult, probe_fields
 
 Span = tuple[int, int]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from archstat.analysis.rf import Field, merge
+from archstat.analysis.rf.field import Field, merge
 
 aten = torch.ops.aten
 Rule = Callable[[Sequence[Any], Sequence[Field], torch.Tensor], Field]

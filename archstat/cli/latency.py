@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from archstat.analysis.latency import LatencyResult
+    from archstat.measure.latency import LatencyResult
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -72,27 +72,26 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
             cudnn_benchmark: bool, from_file: str | None, fmt: str | None, output: str | None) -> None:
     """Measured latency of MODEL (a zoo name, package.module:attr or file.py:attr): median, p10/p90 and
     throughput per batch; with --per-layer each layer's time, achieved FLOP/s and roofline fraction."""
-    import os
 
-    from archstat.cli import _emit, _format_for, parse_option, parse_shape
+    from archstat.cli.options import emit, format_for, parse_option, parse_shape, terminal_width
     from archstat.errors import UsageError
     from archstat.report.latency import render_latency
     from archstat.report.output import check_writable
 
-    fmt = _format_for(output, fmt)
+    fmt = format_for(output, fmt)
     if output:
         check_writable(output)
-    width = os.get_terminal_size().columns if sys.stdout.isatty() else 160
+    width = terminal_width()
     if from_file is not None:
         if model is not None:
             raise UsageError("give either MODEL or --from FILE.json, not both")
-        _emit(render_latency(_read(from_file), fmt, width), output)
+        emit(render_latency(_read(from_file), fmt, width), output)
         return
     if model is None:
         raise UsageError("name a MODEL to measure, or --from FILE.json to show a saved result")
     from archstat.analysis.analyze import resolve_device
-    from archstat.analysis.latency import measure_latency
     from archstat.analysis.loading import load_model
+    from archstat.measure.latency import measure_latency
 
     batches = parse_batches(batch_text)
     torch_device = resolve_device(device)
@@ -105,11 +104,11 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
                                  dtype=dtype, channels_last=channels_last, per_layer=per_layer, warmup=warmup,
                                  repeat=repeat, cuda_graph=cuda_graph, cudnn_benchmark=cudnn_benchmark,
                                  progress=step)
-    _emit(render_latency(result, fmt, width), output)
+    emit(render_latency(result, fmt, width), output)
 
 
 def _read(path: str) -> LatencyResult:
-    from archstat.analysis.latency import load_result
     from archstat.analysis.loading import read_json_file
+    from archstat.measure.latency import load_result
 
     return load_result(read_json_file(path, "--from"), f"--from {path}")

@@ -16,8 +16,8 @@ from torch import nn
 
 from archstat.analysis.analyze import analyze
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf_growth import growth
-from archstat.analysis.rf_stack import analyze_stack, parse_stack
+from archstat.analysis.rf.growth import growth
+from archstat.analysis.rf.stack import analyze_stack, parse_stack
 from archstat.registry import INPUT_SIZE_ATTR, Kind, list_models, model_info
 
 if TYPE_CHECKING:

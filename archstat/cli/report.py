@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from archstat.cli import SHAPE_HELP
+from archstat.cli.options import SHAPE_HELP
 
 
 def _read_latency(path: str) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
     from archstat.analysis.loading import load_model
-    from archstat.cli import _resolve_input, _status, parse_option, parse_shape
+    from archstat.cli.options import parse_option, parse_shape, resolve_input, status
     from archstat.report.html import render_report
     from archstat.report.output import atomic_write, check_writable
 
@@ -49,10 +49,10 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
     analyses = []
     for name in models:
         loaded = load_model(name, device="meta", options=builder_options)
-        shape = _resolve_input(loaded.input_shape, given) or loaded.input_shape
-        with _status(f"analysing {loaded.label}"):
+        shape = resolve_input(loaded.input_shape, given) or loaded.input_shape
+        with status(f"analysing {loaded.label}"):
             analyses.append(analyze(loaded.module, shape, label=loaded.label))
-    with _status("rendering the report"):
+    with status("rendering the report"):
         page = render_report(analyses, latency)
     atomic_write(output, page)
     click.echo(f"wrote {output}", err=True)

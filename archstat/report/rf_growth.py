@@ -8,10 +8,10 @@ import json
 from typing import Any
 
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf import Field
-from archstat.analysis.rf_growth import Growth, growth
+from archstat.analysis.rf.field import Field
+from archstat.analysis.rf.growth import Growth, growth
 from archstat.report import units
-from archstat.report.tables import Column, field_text, markdown_table, tex, title
+from archstat.report.summary import Column, field_text, markdown_table, tex, title
 
 FORMATS = ("table", "json", "markdown", "latex", "csv")
 

@@ -25,7 +25,9 @@ import torch
 from torch import nn
 
 from archstat.analysis.analyze import analyze, make_input, resolve_device, resolve_dtype
-from archstat.analysis.peaks import (
+from archstat.analysis.records import Analysis, LayerStats
+from archstat.errors import ArchstatError, ForwardError, UsageError
+from archstat.measure.peaks import (
     DevicePeaks,
     compute_ceiling,
     environment,
@@ -33,8 +35,6 @@ from archstat.analysis.peaks import (
     read_clocks,
     roofline_fraction,
 )
-from archstat.analysis.records import Analysis, LayerStats
-from archstat.errors import ArchstatError, ForwardError, UsageError
 
 SCHEMA_VERSION = 1
 MATRIX_TYPES: tuple[type[nn.Module], ...] = (nn.modules.conv._ConvNd, nn.Linear)

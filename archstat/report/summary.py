@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from archstat.analysis.formulas import CATEGORIES, CONVENTIONS
+from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf import Field
-from archstat.analysis.rf_growth import growth
+from archstat.analysis.rf.field import Field
+from archstat.analysis.rf.growth import growth
 from archstat.report import units
 
 FORMATS = ("table", "json", "csv", "markdown", "latex")

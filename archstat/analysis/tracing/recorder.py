@@ -20,10 +20,10 @@ import torch
 from torch import nn
 from torch.multiprocessing.reductions import StorageWeakRef
 
-from archstat.analysis.formulas import FORMULAS, FREE_OPS, Category, Cost
-from archstat.analysis.meta_kernels import MetaShortcuts
-from archstat.analysis.rf import Field
-from archstat.analysis.rf_rules import RULES, propagate
+from archstat.analysis.ops.costs import FORMULAS, FREE_OPS, Category, Cost
+from archstat.analysis.ops.fields import RULES, propagate
+from archstat.analysis.rf.field import Field
+from archstat.analysis.tracing.fast_meta import MetaShortcuts
 
 Shape = tuple[int, ...]
 

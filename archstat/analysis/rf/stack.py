@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from archstat.analysis.rf import Field
+from archstat.analysis.rf.field import Field
 from archstat.errors import UsageError
 
 GRAMMAR = "KxK[sS][dD][pP][xN] or max|avgK[sS][pP][xN], comma-separated, e.g. 3x3x3 or 7x7s2,max3s2"

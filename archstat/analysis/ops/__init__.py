@@ -1,0 +1,1 @@
+"""Op tables: one registration per ATen op for its cost and its receptive-field rule."""

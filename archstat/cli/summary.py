@@ -1,0 +1,90 @@
+"""`archstat summary MODEL`: the per-layer table, totals and conventions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from archstat.cli.options import (
+    SHAPE_HELP,
+    emit,
+    format_for,
+    parse_option,
+    parse_shape,
+    resolve_input,
+    status,
+    terminal_width,
+)
+from archstat.errors import ArchstatError
+from archstat.report.output import check_writable
+
+
+@click.command()
+@click.argument("model")
+@click.option("--input", "input_text", metavar="SHAPE", help=SHAPE_HELP)
+@click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="builder option, e.g. -O num_classes=10 (repeatable)")
+@click.option("--depth", type=click.IntRange(min=1), help="show rows down to this depth (default: all)")
+@click.option("--dtype", default="float32", type=click.Choice(["float32", "float16", "bfloat16", "float64"]))
+@click.option("--device", default="meta", show_default=True,
+              help="meta counts without computing; cpu or cuda run the forward for real")
+@click.option("--check", is_flag=True,
+              help="reconcile the counts with fvcore and FlopCounterMode (real CPU run)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+              help="output format (default: from the -o suffix, else table)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
+def summary(model: str, input_text: str | None, options: tuple[str, ...], depth: int | None, dtype: str,
+            device: str, check: bool, fmt: str | None, output: str | None) -> None:
+    """Per-layer table of MODEL: a zoo name, package.module:attr or path/to/file.py:attr."""
+    from archstat.analysis.analyze import analyze, resolve_device
+    from archstat.analysis.loading import load_model
+
+    fmt = format_for(output, fmt)
+    if output:
+        check_writable(output)
+    builder_options = dict(parse_option(o) for o in options)
+    given = parse_shape(input_text) if input_text is not None else None
+    torch_device = resolve_device(device)
+    loaded = load_model(model, device=str(torch_device), options=builder_options)
+    shape = resolve_input(loaded.input_shape, given)
+    with status(f"analysing {loaded.label}"):
+        analysis = analyze(loaded.module, shape or loaded.input_shape, dtype=dtype, device=torch_device,
+                           label=loaded.label)
+    if not check:
+        emit(_render(analysis, fmt, depth), output)
+        return
+    from archstat.report.check import check_dict, render_check
+    from archstat.studies.check import reconcile
+
+    with status("running fvcore and FlopCounterMode on a real CPU forward"):
+        result = reconcile(model, shape, options=builder_options)
+    if fmt == "json":
+        text = json.dumps({**analysis.to_dict(), "check": check_dict(result)}, indent=2) + "\n"
+    else:
+        text = _render(analysis, fmt, depth) + "\n" + render_check(result, fmt)
+    emit(text, output)
+    if not result.ok:
+        raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")
+
+
+def _render(analysis: Any, fmt: str, depth: int | None) -> str:
+    from archstat.report import summary as tables
+
+    if fmt == "json":
+        return analysis.to_json() + "\n"
+    renderers: dict[str, Callable[..., str]] = {
+        "csv": tables.render_csv,
+        "markdown": tables.render_markdown,
+        "latex": tables.render_latex,
+    }
+    if fmt in renderers:
+        return renderers[fmt](analysis, depth)
+    from archstat.report.terminal import render_text
+
+    width = terminal_width()
+    return render_text(analysis, depth, width=width)
+
+
