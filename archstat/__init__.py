@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from archstat.analysis import CONVENTIONS, Analysis, LayerStats, Totals, analyze
 from archstat.errors import ArchstatError
-from archstat.registry import ModelInfo, get_model, list_models, model_info, register_model
+from archstat.models import get_model, list_models, model_info
+from archstat.registry import ModelInfo, register_model
 from archstat.version import __version__
 
 __all__ = [

@@ -1,9 +1,17 @@
-"""The model zoo's registry: builders are registered by public name with their paper."""
+"""The model zoo's registry: builders are registered by public name with everything known about them.
+
+All of a network's metadata lives in its `@register_model(...)` call (paper, year, variant, input
+size, published top-1) or is read from the builder itself (default `num_classes`, family = the
+module it is defined in), so a new zoo network touches one file. This module imports nothing of
+archstat but its errors: `archstat.models` imports the families (which fills the registry) and
+exposes `get_model`, `list_models` and `model_info` from there.
+"""
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +24,19 @@ from archstat.errors import UnknownModelError
 Builder = Callable[..., nn.Module]
 B = TypeVar("B", bound=Builder)
 Kind = Literal["model", "block"]
+
+# torchvision's metadata for its V1 weights (acc@1 on ImageNet-1k val at each model's default input), as
+# transcribed in shared/REFERENCES.md section 1; only networks whose layout matches torchvision's to the
+# parameter carry one (the paper-v1 ResNets, the paper's GoogLeNet, Inception v4, ... have no such weights).
+TORCHVISION_V1 = "torchvision V1 weights (IMAGENET1K_V1), ImageNet-1k val acc@1"
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    """A published accuracy and where it comes from."""
+
+    top1: float                # percent
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +51,9 @@ class ModelInfo:
     input_size: tuple[int, ...]       # default input without the batch axis: (3, 224, 224)
     kind: Kind
     summary: str                      # first line of the builder's docstring
+    family: str                       # the zoo module that defines it: "vgg", "resnet", "blocks"
+    num_classes: int | None           # the builder's default number of classes (None: it takes none)
+    top1: Accuracy | None             # published ImageNet top-1 for this exact layout, if any
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -47,8 +71,15 @@ def register_model(
     variant: str = "",
     input_size: tuple[int, ...] = (3, 224, 224),
     kind: Kind = "model",
+    family: str | None = None,
+    top1: float | None = None,
+    top1_source: str = TORCHVISION_V1,
 ) -> Callable[[B], B]:
-    """Register a builder under its function name; a duplicate name is an error."""
+    """Register a builder under its function name; a duplicate name is an error.
+
+    `family` defaults to the name of the module defining the builder; `top1` is a published
+    ImageNet top-1 (percent) for exactly this layout, from `top1_source`.
+    """
 
     def decorate(builder: B) -> B:
         name = builder.__name__
@@ -64,10 +95,19 @@ def register_model(
             input_size=tuple(input_size),
             kind=kind,
             summary=doc[0] if doc else "",
+            family=family or builder.__module__.rpartition(".")[2],
+            num_classes=_default_classes(builder),
+            top1=None if top1 is None else Accuracy(top1, top1_source),
         )
         return builder
 
     return decorate
+
+
+def _default_classes(builder: Builder) -> int | None:
+    parameter = inspect.signature(builder).parameters.get("num_classes")
+    default = None if parameter is None else parameter.default
+    return default if isinstance(default, int) and not isinstance(default, bool) else None
 
 
 INPUT_SIZE_ATTR = "archstat_input_size"
@@ -84,21 +124,14 @@ def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _ensure_loaded() -> None:
-    # Importing the zoo package runs every @register_model decorator once.
-    import archstat.models  # noqa: F401
-
-
 def list_models(pattern: str = "*", *, kind: Kind | None = None) -> list[ModelInfo]:
     """Registered networks whose name matches a shell pattern, in natural order."""
-    _ensure_loaded()
     names = sorted((n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern)), key=_natural_key)
     return [_REGISTRY[n] for n in names if kind is None or _REGISTRY[n].kind == kind]
 
 
 def model_info(name: str) -> ModelInfo:
     """The registry entry for a name, or an error that suggests close names."""
-    _ensure_loaded()
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -17,6 +17,7 @@ import pytest
 
 from archstat.cli.main import main
 from archstat.errors import ArchstatError, UsageError
+from archstat.models import model_info
 from archstat.report import bubble
 from archstat.report.compare import CONVENTION, FORMATS, render_comparison
 from archstat.studies import published
@@ -90,8 +91,15 @@ def test_oracle_top1_is_references_section_1() -> None:
 
 
 def test_published_table_is_the_oracle() -> None:
-    assert published.TOP1 == TOP1
-    assert set(published.TOP1) == set(TORCHVISION)
+    assert published.top1_table() == TOP1
+    assert set(published.top1_table()) == set(TORCHVISION)
+
+
+def test_the_registry_holds_every_model_fact() -> None:
+    vgg16, resnet20 = model_info("vgg16"), model_info("resnet20")
+    assert vgg16.top1 is not None and vgg16.top1.top1 == TOP1["vgg16"] and vgg16.family == "vgg"
+    assert (resnet20.num_classes, resnet20.family, resnet20.top1) == (10, "cifar_resnet", None)
+    assert model_info("conv_stack").num_classes is None and model_info("conv_stack").kind == "block"
 
 
 def test_published_top1_only_for_torchvision_layouts() -> None:

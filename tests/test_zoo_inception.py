@@ -18,10 +18,10 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from archstat.models import model_info
 from archstat.models.inception_resnet_v2 import inception_resnet_v2
 from archstat.models.inception_v3 import InceptionOutputs, inception_v3
 from archstat.models.inception_v4 import inception_v4
-from archstat.registry import model_info
 
 INPUT = (1, 3, 299, 299)
 

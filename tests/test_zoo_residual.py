@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from archstat.registry import model_info
+from archstat.models import model_info
 from tests.oracles import TORCHVISION as REFERENCE
 
 # REFERENCES.md section 1: torchvision-layout params and MACs (conv + linear), 224×224 input.

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from archstat.errors import ArchstatError, UnknownModelError, UsageError
-from archstat.registry import INPUT_SIZE_ATTR, model_info
+from archstat.models import model_info
+from archstat.registry import INPUT_SIZE_ATTR
 
 DEFAULT_INPUT: tuple[int, ...] = (1, 3, 224, 224)
 

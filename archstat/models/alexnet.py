@@ -115,7 +115,8 @@ def alexnet(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     return AlexNet(ALEXNETS["alexnet"], num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=OWT_PAPER, year=2014, variant="one weird trick (torchvision)")
+# torchvision's "alexnet" is this layout, hence its top-1; the zoo's `alexnet` (2012, LRN) has no published weights.
+@register_model(paper=OWT_PAPER, year=2014, variant="one weird trick (torchvision)", top1=56.522)
 def alexnet_owt(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     """torchvision's AlexNet, from the "one weird trick" paper: 64/192/384/256/256 convs, no LRN, no groups.
 

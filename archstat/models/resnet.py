@@ -241,19 +241,19 @@ def _resnet(name: str, num_classes: int, shortcut: Shortcut, *, stride_in_1x1: b
     return ResNet(block, layers, num_classes=num_classes, shortcut=shortcut, stride_in_1x1=stride_in_1x1)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-18")
+@register_model(paper=PAPER, year=2015, variant="ResNet-18", top1=69.758)
 def resnet18(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-18 (paper table 1), torchvision layout; no deviation beyond the module's notes."""
     return _resnet("resnet18", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-34")
+@register_model(paper=PAPER, year=2015, variant="ResNet-34", top1=73.314)
 def resnet34(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-34 (paper table 1), torchvision layout; no deviation beyond the module's notes."""
     return _resnet("resnet34", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-50 (v1.5)")
+@register_model(paper=PAPER, year=2015, variant="ResNet-50 (v1.5)", top1=76.130)
 def resnet50(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-50 (v1.5: stride on the 3×3 conv, as torchvision).
 
@@ -263,7 +263,7 @@ def resnet50(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     return _resnet("resnet50", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-101 (v1.5)")
+@register_model(paper=PAPER, year=2015, variant="ResNet-101 (v1.5)", top1=77.374)
 def resnet101(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-101 (v1.5: stride on the 3×3 conv, as torchvision).
 
@@ -273,7 +273,7 @@ def resnet101(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     return _resnet("resnet101", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-152 (v1.5)")
+@register_model(paper=PAPER, year=2015, variant="ResNet-152 (v1.5)", top1=78.312)
 def resnet152(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-152 (v1.5: stride on the 3×3 conv, as torchvision).
 

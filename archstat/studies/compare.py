@@ -24,7 +24,7 @@ from archstat.analysis.analyze import analyze
 from archstat.analysis.loading import load_model, read_json_file
 from archstat.analysis.rf.growth import growth
 from archstat.errors import UnknownModelError, UsageError
-from archstat.registry import list_models
+from archstat.models import list_models
 from archstat.studies.published import published_top1
 
 _GLOB = frozenset("*?[")

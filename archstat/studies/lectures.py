@@ -18,7 +18,8 @@ from archstat.analysis.analyze import analyze
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.growth import growth
 from archstat.analysis.rf.stack import analyze_stack, parse_stack
-from archstat.registry import INPUT_SIZE_ATTR, Kind, list_models, model_info
+from archstat.models import list_models, model_info
+from archstat.registry import INPUT_SIZE_ATTR, Kind
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,55 +1,26 @@
-"""Published ImageNet top-1 accuracies of the zoo networks that follow torchvision's layout.
+"""Published ImageNet top-1 accuracies of the zoo networks, as the registry holds them.
 
-The numbers are torchvision's own metadata for its V1 weights (`IMAGENET1K_V1`, acc@1 on the
-ImageNet-1k validation set at each model's default input), as transcribed in
-`shared/REFERENCES.md` section 1. Only networks whose layout matches torchvision's to the
-parameter get a number: the zoo's `alexnet` (the 2012 two-GPU original, with LRN) is not
-torchvision's AlexNet — that is `alexnet_owt` — and the paper-v1 ResNets (`resnet50_v1`, ...),
-the paper's GoogLeNet, Inception v4 and the rest have no published torchvision weights.
+Each value sits in its network's `@register_model(..., top1=...)` call, with its source
+(`archstat.registry.TORCHVISION_V1` unless stated); this module only reads them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from archstat.errors import UnknownModelError
+from archstat.models import list_models, model_info
+from archstat.registry import Accuracy
 
-SOURCE = "torchvision V1 weights (IMAGENET1K_V1), ImageNet-1k val acc@1"
-
-# zoo name -> top-1 (%); torchvision's "alexnet" is the zoo's "alexnet_owt".
-TOP1: dict[str, float] = {
-    "alexnet_owt": 56.522,
-    "vgg11": 69.020,
-    "vgg11_bn": 70.370,
-    "vgg13": 69.928,
-    "vgg13_bn": 71.586,
-    "vgg16": 71.592,
-    "vgg16_bn": 73.360,
-    "vgg19": 72.376,
-    "vgg19_bn": 74.218,
-    "inception_v3": 77.294,
-    "resnet18": 69.758,
-    "resnet34": 73.314,
-    "resnet50": 76.130,
-    "resnet101": 77.374,
-    "resnet152": 78.312,
-    "densenet121": 74.434,
-    "densenet161": 77.138,
-    "densenet169": 75.600,
-    "densenet201": 76.896,
-    "mobilenet_v2": 71.878,
-    "squeezenet1_0": 58.092,
-    "squeezenet1_1": 58.178,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Accuracy:
-    """A published accuracy and where it comes from."""
-
-    top1: float                # percent
-    source: str
+__all__ = ["Accuracy", "published_top1", "top1_table"]
 
 
 def published_top1(name: str) -> Accuracy | None:
-    """The published ImageNet top-1 of a zoo network, or None where none is published."""
-    top1 = TOP1.get(name)
-    return None if top1 is None else Accuracy(top1, SOURCE)
+    """The published ImageNet top-1 of a zoo network, or None where none is published (or no such network)."""
+    try:
+        return model_info(name).top1
+    except UnknownModelError:
+        return None
+
+
+def top1_table() -> dict[str, float]:
+    """Every zoo network with a published top-1: name -> percent."""
+    return {info.name: info.top1.top1 for info in list_models() if info.top1 is not None}

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
-from archstat.registry import ModelInfo, list_models
+from archstat.models import list_models
+from archstat.registry import ModelInfo
 
 
 @dataclass(frozen=True, slots=True)
