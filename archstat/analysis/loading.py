@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -116,18 +115,3 @@ def load_model(
     with torch.device(device):
         module = _build(target, options, label)
     return LoadedModel(module, label, DEFAULT_INPUT)
-
-
-def read_json_file(path: str | os.PathLike[str], option: str) -> Any:
-    """The JSON a user's file holds, or a one-line UsageError naming the option and the problem."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise UsageError(f"{option} {path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot read it: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{option} {path}: not JSON: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{option} {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None

@@ -35,14 +35,15 @@ def _progress(total: int) -> Iterator[ProgressFn | None]:
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
 @click.option("--input", "input_text", metavar="SHAPE",
               help="input shape for every model, e.g. 1x3x224x224 (default: each model's own)")
-@click.option("--latency", "latency_file", metavar="FILE.json",
-              help='measured times: {"models": {NAME: {"ms": 6.8, "device": "...", "batch": 1}}}')
+@click.option("--latency", "latency_files", multiple=True, metavar="FILE.json",
+              help="a result saved by `archstat latency MODEL -o FILE.json`: adds that model's measured time "
+                   "(repeatable, one per model)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the table to this file instead of stdout")
 @click.option("--plot", metavar="FILE",
               help="also draw top-1 against GMACs, bubble area = parameters: .svg, .png, .pdf or .html")
-def command(models: tuple[str, ...], input_text: str | None, latency_file: str | None, fmt: str | None,
+def command(models: tuple[str, ...], input_text: str | None, latency_files: tuple[str, ...], fmt: str | None,
             output: str | None, plot: str | None) -> None:
     """Params, MACs, FLOPs, memory, final receptive field, published top-1 and measured latency of
     several models side by side. MODEL is a zoo name (or a pattern such as 'resnet*'),
@@ -63,7 +64,7 @@ def command(models: tuple[str, ...], input_text: str | None, latency_file: str |
         plot_format(plot)
         check_writable(plot)
     given = parse_shape(input_text) if input_text is not None else None
-    timings = load_latency(latency_file) if latency_file else None
+    timings = load_latency(latency_files, "--latency")
     names = expand_models(models)
     with _progress(len(names)) as step:
         rows = compare(names, given, timings, progress=step)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from archstat.measure.latency import LatencyResult
+    from archstat.measure.results import LatencyResult
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -108,7 +108,6 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
 
 
 def _read(path: str) -> LatencyResult:
-    from archstat.analysis.loading import read_json_file
-    from archstat.measure.latency import load_result
+    from archstat.measure.results import read_result
 
-    return load_result(read_json_file(path, "--from"), f"--from {path}")
+    return read_result(path, "--from")

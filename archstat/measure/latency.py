@@ -7,7 +7,8 @@ synchronize once per iteration; report the median with p10/p90. Whole-model time
 hooks attached. Per-layer times come from a separate pass with pre/post hooks that only record
 an event (or a CPU stamp) from a reused pool; a stack pairs each post hook with its pre hook, so
 a module that is re-entered gets one row per call. The model's modes, its hooks and every global
-flag touched come back as they went in, also when the forward raises.
+flag touched come back as they went in, also when the forward raises. The records measured here,
+and the JSON they are saved in, are in `archstat.measure.results`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -35,199 +36,29 @@ from archstat.measure.peaks import (
     read_clocks,
     roofline_fraction,
 )
+from archstat.measure.results import BatchResult, LatencyResult, LayerTiming, Memory, PerLayer, Stats
 
-SCHEMA_VERSION = 1
 MATRIX_TYPES: tuple[type[nn.Module], ...] = (nn.modules.conv._ConvNd, nn.Linear)
 ProgressFn = Callable[[int, int, str], None]
 
 
-# ------------------------------------------------------------------------------------------ records
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Summary of repeated timings, in milliseconds; spread = (p90 − p10) / median."""
-
-    median_ms: float
-    p10_ms: float
-    p90_ms: float
-    min_ms: float
-    max_ms: float
-    spread: float
-    samples: int
-
-    @classmethod
-    def of(cls, samples_ms: Sequence[float]) -> Stats:
-        """Median and percentiles (linear interpolation, as numpy's default) of the samples."""
-        if not samples_ms:
-            raise ValueError("no samples")
-        s = sorted(samples_ms)
-        median = _quantile(s, 0.5)
-        p10, p90 = _quantile(s, 0.1), _quantile(s, 0.9)
-        return cls(median, p10, p90, s[0], s[-1], (p90 - p10) / median if median > 0 else 0.0, len(s))
-
-
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    pos = q * (len(ordered) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-@dataclass(frozen=True, slots=True)
-class LayerTiming:
-    """One module call's median time and, where the analyzer counted it, its roofline figures."""
-
-    path: str
-    call: int
-    type: str
-    depth: int
-    is_leaf: bool
-    median_ms: float
-    p10_ms: float
-    p90_ms: float
-    flops: int | None               # the analyzer's count at this batch
-    bytes: int | None               # inputs + weights + outputs at the run's dtype
-    intensity: float | None         # flops / bytes
-    flops_per_s: float | None
-    bytes_per_s: float | None
-    ceiling_flops: float | None     # compute roof for this layer (None: no peaks for the device)
-    roofline_fraction: float | None  # achieved / min(ceiling, intensity × bandwidth)
-
-
-@dataclass(frozen=True, slots=True)
-class PerLayer:
-    """Per-layer pass: the hooked forward, what the leaves cover of it, and what hooks cost."""
-
-    layers: tuple[LayerTiming, ...]
-    hooked: Stats
-    leaf_sum_ms: float              # sum of the leaf layers' medians
-    coverage: float                 # leaf_sum_ms / hooked median
-    hook_overhead: float            # hooked median / unhooked (whole-model) median
-    unattributed_ms: float          # hooked median − leaf_sum_ms: code outside any leaf
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """Measured peaks (CUDA only, else None) beside the analyzer's estimates, in bytes."""
-
-    baseline_bytes: int | None          # allocated before the forward: weights, input, leftovers
-    inference_peak_bytes: int | None    # max allocated during a warm inference forward
-    training_peak_bytes: int | None     # max allocated during forward + backward
-    training_mode: str | None           # "train", or "eval" when a train-mode forward could not run
-    estimated_activation_bytes: int     # analyzer: all layer outputs (lecture convention)
-    estimated_peak_activation_bytes: int  # analyzer: peak live tensors in inference
-    estimated_training_bytes: int       # analyzer: tensors saved for backward
-    param_bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class BatchResult:
-    """Everything measured at one batch size."""
-
-    batch: int
-    input_shape: tuple[int, ...]
-    whole: Stats
-    throughput: float                   # images/s = batch / whole median
-    graph: Stats | None                 # CUDA-graph replay: the launch-free lower bound
-    graph_throughput: float | None
-    per_layer: PerLayer | None
-    memory: Memory
-    clocks_before: Mapping[str, Any] | None
-    clocks_after: Mapping[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyResult:
-    """A measured sweep with the environment it ran in; `to_dict` is the saved JSON."""
-
-    model: str
-    device: str                         # device name: GPU name, or "cpu: <model>"
-    device_type: str
-    dtype: str
-    channels_last: bool
-    warmup: int
-    repeat: int
-    cuda_graph: bool
-    per_layer: bool
-    requested_batches: tuple[int, ...]
-    batches: tuple[BatchResult, ...]
-    failed_batch: int | None            # the first batch that ran out of memory
-    failure: str | None
-    peaks_name: str | None              # the table entry matched (None on CPU or unknown GPU)
-    peak_flops: float | None            # matrix ceiling for this dtype and these flags
-    peak_bandwidth: float | None
-    environment: Mapping[str, Any]
-    notes: tuple[str, ...]
-
-    @property
-    def reported(self) -> BatchResult:
-        """The batch whose figures headline the result: the largest that fit."""
-        return self.batches[-1]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The saved JSON; `layers` and `models` make it a latency file for `report` and `compare`."""
-        top = self.reported
-        leaves = top.per_layer.layers if top.per_layer else ()
-        label = f"{self.device}, {self.dtype}"
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "model": self.model,
-            "device": f"{label}, batch {top.batch}",
-            "peak_flops": self.peak_flops,
-            "peak_bandwidth": self.peak_bandwidth,
-            "layers": [{"path": t.path, "call": t.call, "ms": t.median_ms} for t in leaves if t.is_leaf],
-            "models": {self.model: {"ms": top.whole.median_ms, "device": label, "batch": top.batch}},
-            "result": _plain(self),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LatencyResult:
-        """A saved result read back (see `load_result` for the checks on a file)."""
-        raw = dict(data["result"])
-        raw["requested_batches"] = tuple(raw["requested_batches"])
-        raw["notes"] = tuple(raw["notes"])
-        raw["batches"] = tuple(_batch_from(b) for b in raw["batches"])
-        return cls(**raw)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def _batch_from(raw: Mapping[str, Any]) -> BatchResult:
-    per = raw["per_layer"]
-    per_layer = None if per is None else PerLayer(
-        layers=tuple(LayerTiming(**t) for t in per["layers"]),
-        hooked=Stats(**per["hooked"]),
-        **{k: per[k] for k in ("leaf_sum_ms", "coverage", "hook_overhead", "unattributed_ms")},
-    )
-    return BatchResult(
-        batch=raw["batch"], input_shape=tuple(raw["input_shape"]), whole=Stats(**raw["whole"]),
-        throughput=raw["throughput"], graph=None if raw["graph"] is None else Stats(**raw["graph"]),
-        graph_throughput=raw["graph_throughput"], per_layer=per_layer, memory=Memory(**raw["memory"]),
-        clocks_before=raw["clocks_before"], clocks_after=raw["clocks_after"],
-    )
-
-
-def load_result(data: object, source: str = "the file") -> LatencyResult:
-    """A saved `archstat latency` JSON as a result; one UsageError when it is not one."""
-    if not isinstance(data, dict) or not isinstance(data.get("result"), dict):
-        raise UsageError(f"{source}: not an archstat latency result (no 'result' object)")
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise UsageError(f"{source}: schema_version {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
-    try:
-        return LatencyResult.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{source}: malformed latency result ({type(exc).__name__}: {exc})") from None
-
-
 # ------------------------------------------------------------------------------------------ clocks
+
+class Clock(Protocol):
+    """What the timing loops need of a clock; tests inject a fake one that advances deterministically."""
+
+    def stamp(self) -> Any:
+        """A point in time (an opaque stamp; on CUDA an event recorded on the current stream)."""
+
+    def ms(self, start: Any, end: Any) -> float:
+        """Milliseconds between two stamps, valid after `sync()`."""
+
+    def sync(self) -> None:
+        """Wait until every stamp taken so far has a time."""
+
+    def reset(self) -> None:
+        """Forget the stamps of the last synchronized iteration (their storage may be reused)."""
+
 
 class CpuClock:
     """Host stamps from the monotonic `perf_counter_ns`; nothing to synchronize."""
@@ -269,9 +100,6 @@ class CudaClock:
 
     def reset(self) -> None:
         self.used = 0      # only after sync(): every event in the pool has completed
-
-
-Clock = CpuClock | CudaClock
 
 
 def time_calls(fn: Callable[[], Any], clock: Clock, warmup: int, repeat: int) -> Stats:
@@ -374,13 +202,14 @@ class Settings:
     warmup: int
     repeat: int
     cuda_graph: bool
+    clock: Clock | None = None      # None: CUDA events on a GPU, perf_counter_ns on the CPU
 
 
 def measure_batch(model: nn.Module, sample_shape: Sequence[int], batch: int, settings: Settings,
                   analysis: Analysis) -> BatchResult:
     """Whole-model, optional CUDA-graph and per-layer times and memory at one batch size."""
     device, cuda = settings.device, settings.device.type == "cuda"
-    clock: Clock = CudaClock(device) if cuda else CpuClock()
+    clock: Clock = settings.clock or (CudaClock(device) if cuda else CpuClock())
     x = make_input((batch, *sample_shape), settings.dtype, device)
     if settings.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -579,11 +408,13 @@ def measure_latency(
     cuda_graph: bool = False,
     cudnn_benchmark: bool = True,
     progress: ProgressFn | None = None,
+    clock: Clock | None = None,
 ) -> LatencyResult:
     """Measure MODEL at each batch (ascending) on one input shape without its batch axis.
 
     Stops at the first batch that runs out of memory and reports the ones before it; raises an
     ArchstatError if not even the smallest fits. The model and global flags come back unchanged.
+    `clock` replaces the device's own (CUDA events, or `perf_counter_ns` on the CPU).
     """
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     if torch_device.type == "meta":
@@ -597,7 +428,7 @@ def measure_latency(
         raise UsageError("--cuda-graph needs --device cuda")
     if channels_last and len(sample_shape) != 3:
         raise UsageError(f"--channels-last needs a C x H x W input, not {tuple(sample_shape)}")
-    settings = Settings(torch_device, torch_dtype, channels_last, per_layer, warmup, repeat, cuda_graph)
+    settings = Settings(torch_device, torch_dtype, channels_last, per_layer, warmup, repeat, cuda_graph, clock)
     results: list[BatchResult] = []
     failed = failure = None
     notes: list[str] = []

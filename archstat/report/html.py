@@ -6,16 +6,9 @@ latency file is given), the sortable, searchable per-layer table under its count
 with several models a comparison comes first; the conventions close the page. plotly.js is
 embedded once, the page requests nothing from the network, and every plot is SVG.
 
-The latency file (`--latency FILE.json`; provisional until the latency issue fixes a format):
-
-    {"device": "RTX 4090, fp32, batch 1",        optional, free text shown with the plots
-     "peak_flops": 8.26e13,                      optional, FLOP/s: the roofline's flat roof
-     "peak_bandwidth": 1.01e12,                  optional, bytes/s: the roofline's slope
-     "model": "vgg16",                           optional with one model in the report
-     "layers": [{"path": "features.0", "ms": 0.41, "call": 0}, ...]}   call optional (0)
-
-or, for several models, `{"device": ..., "models": {"vgg16": {"layers": [...]}, ...}}`, where an
-entry may override the shared device and peaks. Paths are the table's layer paths.
+Latency comes as `LatencyResult`s (what `archstat latency -o FILE.json` saves, read by
+`archstat.measure.results`), one per model, matched by model name; the plots show the leaf layers
+of the largest batch measured, and every figure on them was computed when it was measured.
 """
 
 from __future__ import annotations
@@ -32,11 +25,10 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from archstat.analysis.analyze import resolve_dtype
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.growth import Growth, growth
 from archstat.errors import UsageError
-from archstat.measure.latency import activation_traffic
+from archstat.measure.results import LatencyResult, LayerTiming
 from archstat.report import style, units
 from archstat.report.rf_growth import growth_lines
 from archstat.report.summary import COLUMNS, field_text, summary_lines, title
@@ -51,97 +43,40 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-# ---------------------------------------------------------------------------------- latency file
-
-@dataclass(frozen=True, slots=True)
-class Measured:
-    """One model's measured layer times as read from the latency file."""
-
-    device: str
-    peak_flops: float | None
-    peak_bandwidth: float | None
-    layers: tuple[tuple[str, int, float], ...]      # (path, call, ms)
-
+# ---------------------------------------------------------------------------------- latency
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """A measured layer: its row in the analysis and its time."""
+    """A measured leaf layer call beside its row in the analysis (which names and labels it)."""
 
     row: LayerStats
-    ms: float
+    layer: LayerTiming
 
 
-def _number(value: object, what: str, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise UsageError(f"latency file: {what} must be a non-negative number, not {value!r}")
-    return float(value)
+def match_latency(results: Sequence[LatencyResult],
+                  analyses: Sequence[Analysis]) -> dict[int, tuple[LatencyResult, tuple[Timing, ...]]]:
+    """Each result attached to the report's analysis of the same model, by that analysis' position.
 
-
-def _entry(raw: object, shared: Mapping[str, Any], where: str) -> Measured:
-    if not isinstance(raw, dict):
-        raise UsageError(f"latency file: {where} must be an object with a 'layers' list")
-    merged = {**shared, **raw}
-    layers = merged.get("layers")
-    if not isinstance(layers, list):
-        raise UsageError(f"latency file: {where} needs 'layers': a list of {{\"path\": ..., \"ms\": ...}}")
-    parsed = []
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, dict) or not isinstance(layer.get("path"), str) or "ms" not in layer:
-            raise UsageError(f"latency file: {where} layers[{i}] must be {{\"path\": str, \"ms\": number}}")
-        call = layer.get("call", 0)
-        if isinstance(call, bool) or not isinstance(call, int) or call < 0:
-            raise UsageError(f"latency file: {where} layers[{i}].call must be a non-negative integer")
-        ms = _number(layer["ms"], f"{where} layers[{i}].ms")
-        assert ms is not None
-        parsed.append((layer["path"], call, ms))
-    device = merged.get("device", "")
-    if not isinstance(device, str):
-        raise UsageError("latency file: 'device' must be a string")
-    return Measured(device, _number(merged.get("peak_flops"), "peak_flops", optional=True),
-                    _number(merged.get("peak_bandwidth"), "peak_bandwidth", optional=True), tuple(parsed))
-
-
-def parse_latency(data: object) -> dict[str | None, Measured]:
-    """Measurements per model name (None: the file names no model); a one-line error on a wrong shape."""
-    if not isinstance(data, dict):
-        raise UsageError("latency file: expected a JSON object with 'layers' or 'models'")
-    shared = {k: v for k, v in data.items() if k in ("device", "peak_flops", "peak_bandwidth")}
-    # `archstat latency` files carry both: top-level "layers" for this report, "models" for `compare`.
-    if "models" in data and "layers" not in data:
-        models = data["models"]
-        if not isinstance(models, dict) or not models:
-            raise UsageError("latency file: 'models' must map model names to {\"layers\": [...]}")
-        return {str(name): _entry(entry, shared, f"models[{name!r}]") for name, entry in models.items()}
-    model = data.get("model")
-    if model is not None and not isinstance(model, str):
-        raise UsageError("latency file: 'model' must be a string")
-    return {model: _entry(data, {}, "the file")}
-
-
-def match_latency(measured: Mapping[str | None, Measured],
-                  analyses: Sequence[Analysis]) -> dict[int, tuple[Measured, tuple[Timing, ...]]]:
-    """Each measured model's timings attached to its rows, by the analysis' position in the report."""
+    A result for a model the report does not show, two for one model, or a measured layer the
+    analysis lacks is one UsageError.
+    """
     names = [a.model for a in analyses]
-    out: dict[int, tuple[Measured, tuple[Timing, ...]]] = {}
-    for name, entry in measured.items():
-        if name is None:
-            if len(analyses) > 1:
-                raise UsageError("latency file: name the model ('model' or 'models') when reporting several models")
-            index = 0
-        elif name in names:
-            index = names.index(name)
-        else:
-            raise UsageError(f"latency file: no model {name!r} in this report (models: {', '.join(names)})")
+    out: dict[int, tuple[LatencyResult, tuple[Timing, ...]]] = {}
+    for result in results:
+        if result.model not in names:
+            raise UsageError(f"latency of {result.model!r}, a model not in this report (models: {', '.join(names)})")
+        index = names.index(result.model)
+        if index in out:
+            raise UsageError(f"two latency results for {result.model!r}")
         rows = {(r.path, r.call): r for r in analyses[index].rows()}
+        per_layer = result.reported.per_layer
         timings = []
-        for path, call, ms in entry.layers:
-            if (path, call) not in rows:
-                suffix = f" (call {call})" if call else ""
-                raise UsageError(f"latency file: {names[index]} has no layer {path!r}{suffix}")
-            timings.append(Timing(rows[path, call], ms))
-        out[index] = (entry, tuple(sorted(timings, key=lambda t: t.row.index)))
+        for t in per_layer.leaves() if per_layer else ():
+            if (t.path, t.call) not in rows:
+                suffix = f" (call {t.call})" if t.call else ""
+                raise UsageError(f"latency of {result.model!r}: the analysis has no layer {t.path!r}{suffix}")
+            timings.append(Timing(rows[t.path, t.call], t))
+        out[index] = (result, tuple(timings))
     return out
 
 
@@ -244,44 +179,44 @@ def rf_figure(analysis: Analysis, grown: Growth) -> go.Figure | None:
     return fig
 
 
-def latency_figure(measured: Measured, timings: Sequence[Timing]) -> go.Figure:
-    """Measured time per layer, in execution order."""
-    fig = go.Figure(go.Bar(x=[_label(t.row) for t in timings], y=[t.ms for t in timings],
+def _measured_on(result: LatencyResult) -> str:
+    return f"{result.label}, batch {result.reported.batch}"
+
+
+def latency_figure(result: LatencyResult, timings: Sequence[Timing]) -> go.Figure:
+    """Measured median time per leaf layer, in execution order."""
+    fig = go.Figure(go.Bar(x=[_label(t.row) for t in timings], y=[t.layer.median_ms for t in timings],
                            marker_color=style.QUANTITY_COLORS["latency"],
                            hovertemplate="%{x}<br>%{y:.3f} ms<extra></extra>"))
-    style.apply(fig, "Measured latency per layer", y_title="ms", subtitle=esc(measured.device or "device not named"))
+    style.apply(fig, "Measured latency per layer", y_title="ms", subtitle=esc(_measured_on(result)))
     _layer_axis(fig)
     return fig
 
 
-def roofline_figure(analysis: Analysis, measured: Measured, timings: Sequence[Timing]) -> go.Figure | None:
-    """Achieved FLOP/s against arithmetic intensity, under the device's roofs when given.
-
-    Traffic is the minimum a layer must move: its parameters, inputs and outputs once each.
-    """
-    itemsize = resolve_dtype(analysis.dtype).itemsize
-    points = []
-    for t in timings:
-        moved = t.row.param_bytes + activation_traffic(t.row, itemsize)
-        if t.row.flops and t.ms > 0 and moved:
-            points.append((t, t.row.flops / moved, t.row.flops / (t.ms / 1e3)))
+def roofline_figure(result: LatencyResult, timings: Sequence[Timing]) -> go.Figure | None:
+    """Each layer's measured roofline point (achieved FLOP/s against arithmetic intensity), under the
+    device's roofs when the result has them. Traffic is what a layer must move: weights, inputs and
+    outputs once each."""
+    points = [t for t in timings if t.layer.on_roofline]
     if not points:
         return None
+    x = [t.layer.intensity or 0.0 for t in points]
     fig = go.Figure(go.Scatter(
-        x=[p[1] for p in points], y=[p[2] for p in points], mode="markers", name="layers",
+        x=x, y=[t.layer.flops_per_s for t in points], mode="markers", name="layers",
         marker={"size": 11, "color": style.QUANTITY_COLORS["latency"], "line": {"width": 1, "color": "#333"}},
-        text=[_label(p[0].row) for p in points],
-        hovertemplate="%{text}<br>%{x:.3g} FLOP/byte<br>%{y:.3s}FLOP/s<extra></extra>"))
-    if measured.peak_flops and measured.peak_bandwidth:
-        ridge = measured.peak_flops / measured.peak_bandwidth
-        low = min([p[1] for p in points] + [ridge]) / 4
-        high = max([p[1] for p in points] + [ridge]) * 4
-        fig.add_trace(go.Scatter(x=[low, ridge, high],
-                                 y=[low * measured.peak_bandwidth, measured.peak_flops, measured.peak_flops],
+        text=[_label(t.row) for t in points],
+        customdata=["" if t.layer.roofline_fraction is None else f"<br>{100 * t.layer.roofline_fraction:.1f}% of roof"
+                    for t in points],
+        hovertemplate="%{text}<br>%{x:.3g} FLOP/byte<br>%{y:.3s}FLOP/s%{customdata}<extra></extra>"))
+    peak, bandwidth = result.peak_flops, result.peak_bandwidth
+    if peak and bandwidth:
+        ridge = peak / bandwidth
+        low, high = min([*x, ridge]) / 4, max([*x, ridge]) * 4      # the roof spans the points
+        fig.add_trace(go.Scatter(x=[low, ridge, high], y=[low * bandwidth, peak, peak],
                                  mode="lines", name="roof", line={"color": "#333", "width": 2},
                                  hovertemplate="roof %{y:.3s}FLOP/s<extra></extra>"))
     style.apply(fig, "Roofline", x_title="arithmetic intensity (FLOP per byte moved)", y_title="FLOP/s",
-                subtitle=esc(f"{measured.device or 'device not named'} · bytes moved = parameters + inputs + outputs"))
+                subtitle=esc(f"{_measured_on(result)} · bytes moved = weights + inputs + outputs"))
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log", tickformat="~s")
     return fig
@@ -397,7 +332,7 @@ def _definitions(lines: Iterable[tuple[str, str]], css: str) -> str:
 
 
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
-                   latency: tuple[Measured, tuple[Timing, ...]] | None) -> str:
+                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None) -> str:
     grown = growth(analysis)
     lines = summary_lines(analysis)
     split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
@@ -415,13 +350,17 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
     fig = rf_figure(analysis, grown)
     parts.append(figures.div(fig) if fig else '<p class="note">No spatial layers: no receptive field to show.</p>')
     parts.append("<h3>Latency</h3>")
-    if latency is None or not latency[1]:
+    if latency is None:
         parts.append('<p class="note not-measured">Latency: <strong>not measured</strong>. Pass '
                      "<code>--latency FILE.json</code> with per-layer times to add a latency plot and a roofline.</p>")
+    elif not latency[1]:
+        whole = latency[0].reported.whole
+        parts.append(f'<p class="note">Latency: {whole.median_ms:,.3f} ms per forward '
+                     f"({esc(_measured_on(latency[0]))}); no per-layer times were measured.</p>")
     else:
-        measured, timings = latency
-        parts.append(figures.div(latency_figure(measured, timings)))
-        roof = roofline_figure(analysis, measured, timings)
+        result, timings = latency
+        parts.append(figures.div(latency_figure(result, timings)))
+        roof = roofline_figure(result, timings)
         parts.append(figures.div(roof) if roof else '<p class="note">No measured layer does floating-point work.</p>')
     parts.append("<h3>Layers</h3>")
     parts.append(_definitions(lines[split:], "convention"))
@@ -473,11 +412,11 @@ def _conventions(analyses: Sequence[Analysis]) -> str:
     return "\n".join(parts) + "</section>"
 
 
-def render_report(analyses: Sequence[Analysis], latency: Mapping[str, Any] | None = None) -> str:
-    """The whole report as one HTML document (see the module docstring for the latency format)."""
+def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] = ()) -> str:
+    """The whole report as one HTML document; `latency` holds measured results, at most one per model."""
     if not analyses:
         raise UsageError("a report needs at least one model")
-    measured = match_latency(parse_latency(dict(latency)), analyses) if latency is not None else {}
+    measured = match_latency(latency, analyses)
     figures = _Figures()
     names = ", ".join(a.model for a in analyses)
     sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []

@@ -1,29 +1,25 @@
 """Several models side by side: totals, memory, final receptive field, published top-1 and, where a
-latency file gives one, measured latency.
+measured result is given, latency.
 
-The latency file is JSON of this shape (other keys are ignored; `device` and `batch` are optional)::
-
-    {"models": {"resnet50": {"ms": 6.8, "device": "NVIDIA H100", "batch": 1}, ...}}
-
-`ms` is the measured time of one forward at that batch, in milliseconds. archstat never measures
-latency itself; a model the file does not name is "not measured".
+Latency comes from results saved by `archstat latency MODEL -o FILE.json` (read by
+`archstat.measure.results`, one model per file): a row shows the whole-model median at the
+largest batch measured. A model no result names is "not measured".
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from archstat.analysis.analyze import analyze
-from archstat.analysis.loading import load_model, read_json_file
+from archstat.analysis.loading import load_model
 from archstat.analysis.rf.growth import growth
 from archstat.errors import UnknownModelError, UsageError
+from archstat.measure.results import LatencyResult, read_result
 from archstat.models import list_models
 from archstat.studies.published import published_top1
 
@@ -37,6 +33,11 @@ class Latency:
     ms: float
     device: str | None = None
     batch: int | None = None
+
+    @classmethod
+    def of(cls, result: LatencyResult) -> Latency:
+        """The headline of a measured result: the whole-model median at the largest batch that fit."""
+        return cls(result.reported.whole.median_ms, result.label, result.reported.batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,30 +86,14 @@ def expand_models(names: Iterable[str]) -> list[str]:
     return out
 
 
-def _bad(path: Path, why: str) -> UsageError:
-    return UsageError(f"--latency {path}: {why}; expected "
-                      '{"models": {NAME: {"ms": 6.8, "device": "...", "batch": 1}}}')
-
-
-def load_latency(path: str | os.PathLike[str]) -> dict[str, Latency]:
-    """Read a latency file (see the module docstring); every problem is one UsageError."""
-    source = Path(path)
-    data = read_json_file(source, "--latency")
-    models = data.get("models") if isinstance(data, dict) else None
-    if not isinstance(models, dict):
-        raise _bad(source, 'no "models" object')
+def load_latency(paths: Iterable[str | os.PathLike[str]], option: str = "latency file") -> dict[str, Latency]:
+    """The headline latency of each saved result, by model; every problem is one UsageError naming OPTION."""
     out: dict[str, Latency] = {}
-    for name, entry in models.items():
-        if not isinstance(entry, dict):
-            raise _bad(source, f"entry {name!r} is not an object")
-        ms, device, batch = entry.get("ms"), entry.get("device"), entry.get("batch")
-        if not isinstance(ms, (int, float)) or isinstance(ms, bool) or not math.isfinite(ms) or ms <= 0:
-            raise _bad(source, f"{name!r} needs \"ms\", a positive number of milliseconds (got {ms!r})")
-        if device is not None and not isinstance(device, str):
-            raise _bad(source, f"{name!r}: \"device\" must be a string (got {device!r})")
-        if batch is not None and (not isinstance(batch, int) or isinstance(batch, bool) or batch <= 0):
-            raise _bad(source, f"{name!r}: \"batch\" must be a positive integer (got {batch!r})")
-        out[name] = Latency(float(ms), device, batch)
+    for path in paths:
+        result = read_result(path, option)
+        if result.model in out:
+            raise UsageError(f"{option} {os.fspath(path)}: a second result for {result.model!r}")
+        out[result.model] = Latency.of(result)
     return out
 
 
@@ -124,16 +109,16 @@ def _input_for(default: Sequence[int], given: Sequence[int] | None) -> tuple[int
 def compare(
     models: Sequence[str | nn.Module],
     input_shape: Sequence[int] | None = None,
-    latency: Mapping[str, Latency] | str | os.PathLike[str] | None = None,
+    latency: Mapping[str, Latency] | None = None,
     *,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[ComparisonRow, ...]:
     """One row per model, in the order given; each at its own default input unless `input_shape`.
 
-    `latency` is a mapping from model name to `Latency`, or the path of a latency file.
+    `latency` maps model names to their measured `Latency` (see `load_latency`).
     `progress(i, n, name)` is called before model i of n is analysed.
     """
-    timings = load_latency(latency) if isinstance(latency, (str, os.PathLike)) else dict(latency or {})
+    timings = dict(latency or {})
     rows = []
     for i, spec in enumerate(models):
         loaded = load_model(spec, device="meta")
