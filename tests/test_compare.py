@@ -141,25 +141,30 @@ def test_input_without_batch_and_patterns() -> None:
     assert expand_models(["vgg16", "vgg1?", "vgg11"]) == ["vgg16", "vgg11", "vgg13", "vgg19"]
 
 
-def test_latency_file(tmp_path: Path) -> None:
-    path = tmp_path / "latency.json"
-    path.write_text(json.dumps({"models": {"resnet18": {"ms": 1.5, "device": "cpu", "batch": 8},
-                                           "vgg16": {"ms": 3}}}))
-    assert load_latency(path) == {"resnet18": Latency(1.5, "cpu", 8), "vgg16": Latency(3.0)}
-    (row,) = compare(["resnet18"], latency=path)
-    assert row.latency == Latency(1.5, "cpu", 8)
+MEASURED = Path(__file__).resolve().parent.parent / "reports" / "measurements"
+
+
+def test_latency_file() -> None:
+    files = [MEASURED / "cpu_resnet50.json", MEASURED / "cpu_vgg16.json"]
+    device = "cpu: Intel(R) Xeon(R) Processor, float32"
+    assert load_latency(files) == {"resnet50": Latency(521.932877, device, 8), "vgg16": Latency(212.883888, device, 1)}
+    (row,) = compare(["resnet50"], latency=load_latency(files))
+    assert row.latency == Latency(521.932877, device, 8)
 
 
 @pytest.mark.parametrize("content", [
-    "{", "[]", '{"models": []}', '{"models": {"a": 3}}', '{"models": {"a": {"ms": -1}}}',
-    '{"models": {"a": {"ms": "fast"}}}', '{"models": {"a": {"ms": true}}}',
-    '{"models": {"a": {"ms": 1, "batch": 0}}}', '{"models": {"a": {"ms": 1, "device": 3}}}',
+    "{", "[]", '{"schema_version": 1}', '{"schema_version": 3, "model": "a"}', '{"schema_version": 2}',
 ])
 def test_bad_latency_file(tmp_path: Path, content: str) -> None:
     path = tmp_path / "latency.json"
     path.write_text(content)
     with pytest.raises(UsageError, match="--latency"):
-        load_latency(path)
+        load_latency([path], "--latency")
+
+
+def test_one_result_per_model() -> None:
+    with pytest.raises(UsageError, match="a second result for 'vgg16'"):
+        load_latency([MEASURED / "cpu_vgg16.json"] * 2, "--latency")
 
 
 # --- formats ----------------------------------------------------------------------------------
@@ -308,5 +313,8 @@ def test_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 
 def test_bad_latency_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "latency.json"
-    path.write_text('{"models": {"resnet18": {"ms": "fast"}}}')
-    assert_one_line_error(run(capsys, "compare", "resnet18", "--latency", path), "positive number")
+    data = json.loads((MEASURED / "cpu_resnet50.json").read_text())
+    data["result"]["batches"][0]["whole"]["median_ms"] = "fast"
+    path.write_text(json.dumps(data))
+    assert_one_line_error(run(capsys, "compare", "resnet18", "--latency", path),
+                          "result.batches[0].whole.median_ms must be a number, got str")

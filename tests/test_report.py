@@ -24,6 +24,7 @@ import archstat
 from archstat.analysis.ops.costs import CONVENTIONS
 from archstat.analysis.records import Analysis
 from archstat.cli.main import main
+from archstat.measure.results import read_result
 from archstat.report.summary import COLUMNS
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,10 +48,14 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, st
     return code, capsys.readouterr().err
 
 
-def _latency_file(path: Path, analysis: Analysis) -> Path:
-    layers = [{"path": r.path, "ms": 0.01 + r.flops / 2e10} for r in analysis.leaves() if r.call == 0]
-    path.write_text(json.dumps({"device": "test <device> & co", "peak_flops": 3e13, "peak_bandwidth": 9e11,
-                                "model": "vgg16", "layers": layers}))
+MEASURED = Path(__file__).resolve().parent.parent / "reports" / "measurements"
+
+
+def _latency_file(path: Path) -> Path:
+    """The committed CPU measurement of vgg16 as a current result, on a device with a hostile name and roofs."""
+    result = read_result(MEASURED / "cpu_vgg16.json")
+    data = {**result.to_dict(), "device": "test <device> & co", "peak_flops": 3e13, "peak_bandwidth": 9e11}
+    path.write_text(json.dumps(data))
     return path
 
 
@@ -60,7 +65,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
     out = tmp_path_factory.mktemp("reports")
     vgg16 = archstat.analyze("vgg16")
     two = (archstat.analyze("resnet18"), archstat.analyze("googlenet"))
-    latency = _latency_file(out / "latency.json", vgg16)
+    latency = _latency_file(out / "latency.json")
     runs = {
         "vgg16": (["vgg16"], [], (vgg16,), 2),
         "vgg16_latency": (["vgg16"], ["--latency", str(latency)], (vgg16,), 4),
@@ -123,17 +128,23 @@ def test_report_needs_an_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert code != 0 and err.startswith("archstat: error: ") and err.count("\n") == 1
 
 
+def _vgg16_with(change: dict[str, Any]) -> str:
+    data = read_result(MEASURED / "cpu_vgg16.json").to_dict()
+    layers = data["batches"][-1]["per_layer"]["layers"]
+    first_leaf = next(i for i, layer in enumerate(layers) if layer["is_leaf"])
+    layers[first_leaf] = {**layers[first_leaf], **change.pop("layer", {})}
+    return json.dumps({**data, **change})
+
+
+# Malformed files in general are tests/test_results.py's; here, what only a report can find wrong.
 @pytest.mark.parametrize(("content", "fragment"), [
     (None, "no such file"),
     ("{not json", "not JSON"),
     ("[1, 2]", "expected a JSON object"),
-    ('{"layers": "fast"}', "'layers'"),
-    ('{"layers": [{"path": "features.0"}]}', "layers[0]"),
-    ('{"layers": [{"path": "features.0", "ms": -1}]}', "non-negative"),
-    ('{"layers": [{"path": "nope", "ms": 1}]}', "no layer 'nope'"),
-    ('{"model": "resnet18", "layers": []}', "no model 'resnet18'"),
-    ('{"peak_flops": "fast", "layers": []}', "peak_flops"),
-])
+    (_vgg16_with({"peak_flops": "fast"}), "peak_flops must be a number or null, got str"),
+    (_vgg16_with({"layer": {"path": "nope"}}), "no layer 'nope'"),
+    (_vgg16_with({"model": "resnet18"}), "'resnet18', a model not in this report"),
+], ids=["missing", "not-json", "list", "peak-type", "unknown-layer", "other-model"])
 def test_bad_latency_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None,
                                       fragment: str) -> None:
     latency = tmp_path / "latency.json"

@@ -412,11 +412,11 @@ def _conventions(analyses: Sequence[Analysis]) -> str:
     return "\n".join(parts) + "</section>"
 
 
-def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] = ()) -> str:
+def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] | None = None) -> str:
     """The whole report as one HTML document; `latency` holds measured results, at most one per model."""
     if not analyses:
         raise UsageError("a report needs at least one model")
-    measured = match_latency(latency, analyses)
+    measured = match_latency(latency or (), analyses)
     figures = _Figures()
     names = ", ".join(a.model for a in analyses)
     sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []
