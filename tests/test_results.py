@@ -227,6 +227,15 @@ def test_a_result_per_model_at_most(capsys: pytest.CaptureFixture[str], tmp_path
     assert "--latency" in line and "two latency results for 'vgg16'" in line
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 10**5000], ids=["inf", "nan", "5000-digits"])
+def test_parsed_data_with_huge_numbers(value: float) -> None:
+    """Data parsed elsewhere (without the reader's number hooks) is held to the same limits."""
+    with pytest.raises(UsageError, match=r"^data: peak_flops must be a number or null"):
+        parse_result({**_v2(), "peak_flops": value}, "data")
+    with pytest.raises(UsageError, match=r"^data: schema_version \(too long\) is not one"):
+        parse_result({**_v2(), "schema_version": 10**5000}, "data")
+
+
 def test_library_names_no_flag(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text("[]")

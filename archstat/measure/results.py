@@ -213,7 +213,8 @@ def _parse(data: object) -> LatencyResult:
         raise _Malformed(f"expected a JSON object (an `archstat latency` result), got {_json_type(data)}")
     version = data.get("schema_version")
     if type(version) is not int or version not in READABLE_VERSIONS:
-        raise _Malformed(f"schema_version {version!r} is not one this archstat reads "
+        shown = "(too long)" if isinstance(version, int) and version.bit_length() > 64 else repr(version)[:40]
+        raise _Malformed(f"schema_version {shown} is not one this archstat reads "
                          f"({', '.join(map(str, READABLE_VERSIONS))})")
     if version == 1:
         payload = data.get("result")
@@ -251,6 +252,8 @@ def _load_json(path: str | os.PathLike[str]) -> object:
         raise _Malformed("not JSON: not UTF-8 text") from None
     except RecursionError:
         raise _Malformed("not a latency result: JSON nested too deeply") from None
+    except MemoryError:
+        raise _Malformed("not a latency result: too large to read") from None
     except json.JSONDecodeError as exc:
         raise _Malformed(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValueError as exc:                  # raised by the number hooks below
@@ -351,6 +354,8 @@ def _is(kind: Any, raw: object) -> bool:
         return raw is None
     if kind is bool:
         return isinstance(raw, bool)
-    if kind in (int, float):
-        return isinstance(raw, kind) and not isinstance(raw, bool)
+    if kind is int:       # parse_result's data may come from a reader without the hooks of _load_json
+        return isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 10**MAX_INT_DIGITS
+    if kind is float:
+        return isinstance(raw, float) and math.isfinite(raw)
     return kind is str and isinstance(raw, str)
