@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import click
 
+from archstat.report.writers import FORMATS
+
 PROGRESS_FROM = 4      # models; fewer finish before a progress bar would be worth drawing
 ProgressFn = Callable[[int, int, str], None]
 
@@ -37,7 +39,7 @@ def _progress(total: int) -> Iterator[ProgressFn | None]:
               help="input shape for every model, e.g. 1x3x224x224 (default: each model's own)")
 @click.option("--latency", "latency_file", metavar="FILE.json",
               help='measured times: {"models": {NAME: {"ms": 6.8, "device": "...", "batch": 1}}}')
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the table to this file instead of stdout")
 @click.option("--plot", metavar="FILE",
