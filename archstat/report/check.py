@@ -64,7 +64,7 @@ def check_table(result: Reconciliation) -> Table:
     return Table.build(
         TITLE, COLUMNS, result.rows, total=total,
         notes=(Note("Meta", meta_line, alert=not result.meta_matches),
-               Note("fvcore skipped", f"counted nothing for: {skipped}")),
+               Note("fvcore", f"skipped (counted nothing for): {skipped}")),
         facts=(("ok", result.ok), ("meta_matches_cpu", result.meta_matches),
                *((f"fvcore_skipped:{op}", n) for op, n in sorted(result.fvcore_unsupported.items()))),
     )
