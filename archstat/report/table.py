@@ -80,13 +80,14 @@ class Table:
     @classmethod
     def build(cls, title: str, columns: Sequence[Column[R]], records: Iterable[R], *,
               indent: Callable[[R], int] | None = None, muted: Callable[[R], bool] | None = None,
-              **rest: Any) -> Table:
-        """Evaluate `columns` over `records`; the remaining fields are passed through."""
+              total: Row | None = None, notes: tuple[Note, ...] = (), facts: tuple[tuple[str, Value], ...] = (),
+              footer: str = "", shown: bool = True, data: bool = True) -> Table:
+        """Evaluate `columns` over `records` (`indent` and `muted` style each row in the terminal)."""
         rows = tuple(
             Row(tuple(c.value(r) for c in columns), indent(r) if indent else 0, muted(r) if muted else False)
             for r in records
         )
-        return cls(title, tuple(columns), rows, **rest)
+        return cls(title, tuple(columns), rows, total, notes, facts, footer, shown, data)
 
     def visible(self) -> list[int]:
         """Indices of the columns shown in the text formats."""
