@@ -150,7 +150,8 @@ def test_list_csv_and_markdown_name_the_same_networks(cli: Cli) -> None:
     assert [r["name"] for r in rows] == names
     assert next(r for r in rows if r["name"] == "vgg16")["params"] == str(VGG16_PARAMS)
     markdown = ok(cli("list", "vgg*", "--format", "markdown")).out
-    assert [line.split("|")[1].strip() for line in markdown.splitlines()[2:]] == names
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")][1:]  # after the header
+    assert [line.split("|")[1].strip() for line in rows] == names
 
 
 # --- archstat summary: formats ------------------------------------------------------------------
@@ -202,7 +203,8 @@ def test_summary_json_totals_match_published_vgg16(vgg16: dict[str, Any]) -> Non
 
 
 def test_summary_csv_has_a_row_per_layer(cli: Cli, vgg16: dict[str, Any]) -> None:
-    rows = list(csv.DictReader(io.StringIO(ok(cli("summary", "vgg16", "--format", "csv")).out)))
+    layers_block = ok(cli("summary", "vgg16", "--format", "csv")).out.split("\n\n")[0]  # then totals and notes
+    rows = list(csv.DictReader(io.StringIO(layers_block)))
     assert len(rows) == len(vgg16["layers"]) - 1
     assert [r["path"] for r in rows] == [layer["path"] for layer in vgg16["layers"][1:]]
     assert sum(int(r["macs"]) for r in rows if r["is_leaf"] == "True") == VGG16_MACS
@@ -523,7 +525,7 @@ def test_unexpected_exception_is_one_line(cli: Cli, monkeypatch: pytest.MonkeyPa
     def explode(*args: object) -> str:
         raise RuntimeError("first line\nsecond line")
 
-    monkeypatch.setattr(tables, "render_csv", explode)
+    monkeypatch.setattr(tables, "summary_document", explode)
     monkeypatch.delenv("ARCHSTAT_DEBUG", raising=False)
     result = cli("summary", "lenet5", "--format", "csv")
     assert result.code == 3

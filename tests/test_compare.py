@@ -19,7 +19,8 @@ from archstat.cli.main import main
 from archstat.errors import ArchstatError, UsageError
 from archstat.models import model_info
 from archstat.report import bubble
-from archstat.report.compare import CONVENTION, FORMATS, render_comparison
+from archstat.report.compare import CONVENTION, render_comparison
+from archstat.report.writers import FORMATS
 from archstat.studies import published
 from archstat.studies.compare import ComparisonRow, Latency, compare, expand_models, load_latency
 from tests.oracles import TOP1, TORCHVISION

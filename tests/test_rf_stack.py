@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from archstat.analysis.rf.stack import GRAMMAR, StackLayer, StackResult, analyze_stack, layer_list, parse_stack
 from archstat.errors import UsageError
-from archstat.report.rf_stack import FORMATS, render_stack
+from archstat.report.rf_stack import render_stack
+from archstat.report.writers import FORMATS
 
 VGG16_CONV = "3x3x2,max2s2,3x3x2,max2s2,3x3x3,max2s2,3x3x3,max2s2,3x3x3"
 

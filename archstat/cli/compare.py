@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import click
 
+from archstat.report.writers import FORMATS
+
 PROGRESS_FROM = 4      # models; fewer finish before a progress bar would be worth drawing
 ProgressFn = Callable[[int, int, str], None]
 
@@ -38,7 +40,7 @@ def _progress(total: int) -> Iterator[ProgressFn | None]:
 @click.option("--latency", "latency_files", multiple=True, metavar="FILE.json",
               help="a result saved by `archstat latency MODEL -o FILE.json`: adds that model's measured time "
                    "(repeatable, one per model)")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the table to this file instead of stdout")
 @click.option("--plot", metavar="FILE",

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from archstat.report.writers import FORMATS
+
 if TYPE_CHECKING:
     from archstat.measure.results import LatencyResult
 
@@ -63,7 +65,7 @@ def parse_batches(text: str) -> tuple[int, ...]:
 @click.option("--cudnn-benchmark/--no-cudnn-benchmark", default=True, show_default=True,
               help="let cuDNN autotune (during warm-up, on the exact shapes)")
 @click.option("--from", "from_file", metavar="FILE.json", help="render a saved result instead of measuring")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="write to this file; a .json file is also a --latency file for `report` and `compare`")

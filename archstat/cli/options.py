@@ -59,8 +59,10 @@ def format_for(path: str | None, fmt: str | None) -> str:
     """The output format: as given, else from the -o suffix, else the terminal table."""
     if fmt:
         return fmt
+    from archstat.report.writers import FORMATS
+
     suffix = Path(path).suffix.lower() if path else ""
-    return {".json": "json", ".csv": "csv", ".md": "markdown", ".tex": "latex"}.get(suffix, "table")
+    return next((name for name, writer in FORMATS.items() if writer.suffix and writer.suffix == suffix), "table")
 
 
 def terminal_width() -> int:

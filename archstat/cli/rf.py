@@ -16,6 +16,7 @@ from archstat.cli.options import (
 )
 from archstat.errors import ArchstatError, UsageError
 from archstat.report.output import check_writable
+from archstat.report.writers import FORMATS, render
 
 
 @click.command()
@@ -31,7 +32,7 @@ from archstat.report.output import check_writable
               help="measure each layer's field by back-propagation on a real CPU forward and compare")
 @click.option("--limit", type=click.IntRange(min=1),
               help="with --verify: probe at most this many layers (evenly spread; one backward pass each)")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stack: str | None, vs: str | None,
@@ -46,7 +47,7 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
         if model is not None or verify:
             raise UsageError("give either MODEL or --stack, not both (--verify needs a MODEL)")
         from archstat.analysis.rf.stack import analyze_stack, parse_stack
-        from archstat.report.rf_stack import render_stack
+        from archstat.report.rf_stack import stack_document
 
         size = parse_shape(size_text) if size_text is not None else None
         if size is not None and len(size) != 2:
@@ -55,7 +56,7 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
             parse_stack(stack), vs=parse_stack(vs, option="--vs") if vs else None, channels=channels,
             size=(size[0], size[1]) if size else None,
         )
-        emit(render_stack(result, fmt, width=width), output)
+        emit(render(stack_document(result), fmt, width), output)
         return
     if model is None:
         raise UsageError("name a MODEL or give --stack SPEC, e.g. archstat rf vgg16 or archstat rf --stack 3x3x3")
@@ -65,7 +66,7 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
         raise UsageError("--limit goes with --verify")
     from archstat.analysis.analyze import analyze
     from archstat.analysis.loading import load_model
-    from archstat.report.rf_growth import render_growth
+    from archstat.report.rf_growth import growth_document
 
     builder_options = dict(parse_option(o) for o in options)
     loaded = load_model(model, device="meta", options=builder_options)
@@ -73,16 +74,16 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
     shape = resolve_input(loaded.input_shape, given) or loaded.input_shape
     with status(f"analysing {loaded.label}"):
         analysis = analyze(loaded.module, shape, label=loaded.label)
-    text = render_growth(analysis, fmt, width=width)
+    document = growth_document(analysis)
     if not verify:
-        emit(text, output)
+        emit(render(document, fmt, width), output)
         return
     from archstat.analysis.rf.verify import verify_fields
-    from archstat.report.rf_verify import render_verification
+    from archstat.report.rf_verify import verification_document
 
     with status("back-propagating from each layer's centre unit on a real CPU forward"):
         verification = verify_fields(model, analysis, options=builder_options, limit=limit)
-    emit(text + "\n" + render_verification(verification, fmt), output)
+    emit(render(document + verification_document(verification), fmt, width), output)
     if not verification.ok:
         raise ArchstatError("--verify: the measured receptive fields disagree with the closed form (see above)")
 

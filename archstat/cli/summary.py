@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 import click
 
 from archstat.cli.options import (
@@ -20,6 +16,7 @@ from archstat.cli.options import (
 )
 from archstat.errors import ArchstatError
 from archstat.report.output import check_writable
+from archstat.report.writers import FORMATS, render
 
 
 @click.command()
@@ -33,7 +30,7 @@ from archstat.report.output import check_writable
               help="meta counts without computing; cpu or cuda run the forward for real")
 @click.option("--check", is_flag=True,
               help="reconcile the counts with fvcore and FlopCounterMode (real CPU run)")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown", "latex"]),
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def summary(model: str, input_text: str | None, options: tuple[str, ...], depth: int | None, dtype: str,
@@ -54,37 +51,15 @@ def summary(model: str, input_text: str | None, options: tuple[str, ...], depth:
         analysis = analyze(loaded.module, shape or loaded.input_shape, dtype=dtype, device=torch_device,
                            label=loaded.label)
     if not check:
-        emit(_render(analysis, fmt, depth), output)
+        from archstat.report.summary import summary_document
+
+        emit(render(summary_document(analysis, depth), fmt, terminal_width()), output)
         return
-    from archstat.report.check import check_dict, render_check
+    from archstat.report.check import summary_with_check
     from archstat.studies.check import reconcile
 
     with status("running fvcore and FlopCounterMode on a real CPU forward"):
         result = reconcile(model, shape, options=builder_options)
-    if fmt == "json":
-        text = json.dumps({**analysis.to_dict(), "check": check_dict(result)}, indent=2) + "\n"
-    else:
-        text = _render(analysis, fmt, depth) + "\n" + render_check(result, fmt)
-    emit(text, output)
+    emit(render(summary_with_check(analysis, result, depth), fmt, terminal_width()), output)
     if not result.ok:
         raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")
-
-
-def _render(analysis: Any, fmt: str, depth: int | None) -> str:
-    from archstat.report import summary as tables
-
-    if fmt == "json":
-        return analysis.to_json() + "\n"
-    renderers: dict[str, Callable[..., str]] = {
-        "csv": tables.render_csv,
-        "markdown": tables.render_markdown,
-        "latex": tables.render_latex,
-    }
-    if fmt in renderers:
-        return renderers[fmt](analysis, depth)
-    from archstat.report.terminal import render_text
-
-    width = terminal_width()
-    return render_text(analysis, depth, width=width)
-
-

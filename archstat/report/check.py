@@ -1,35 +1,37 @@
-"""Rendering `--check`: archstat beside fvcore and FlopCounterMode, one row per category."""
+"""Rendering `--check`: archstat beside fvcore and FlopCounterMode, one row per category, totals last."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any
 
+from archstat.analysis.records import Analysis
 from archstat.report import units
-from archstat.report.summary import tex
-from archstat.studies.check import Reconciliation
+from archstat.report.summary import summary_document
+from archstat.report.table import Column, Document, Note, Row, Table
+from archstat.studies.check import CheckRow, Reconciliation
 
-HEADERS = ("Category", "archstat MACs", "archstat FLOPs", "fvcore", "FlopCounterMode", "Verdict", "Why")
+TITLE = "Reconciliation on a real CPU forward (MACs: multiply-accumulates; FLOPs: a multiply-add is 2)"
+TOTAL_WHY = "each engine adds a different mix of categories to the bare MACs"
 
 
 def _verdict(agrees: bool | None) -> str:
     return {True: "agree", False: "DIFFER", None: "convention"}[agrees]
 
 
-def check_rows(result: Reconciliation) -> list[tuple[str, ...]]:
-    """Formatted cells of the reconciliation table, totals last."""
-    rows: list[tuple[str, ...]] = [
-        (r.category, units.exact(r.macs), units.exact(r.flops), units.exact(r.fvcore),
-         units.exact(r.flop_counter), _verdict(r.agrees), r.explanation)
-        for r in result.rows
-    ]
-    t = result.analysis.totals
-    rows.append(("total", units.exact(t.macs), units.exact(t.flops), units.exact(result.fvcore_total),
-                 units.exact(result.flop_counter_total), "", "each engine adds a different mix of "
-                 "categories to the bare MACs"))
-    return rows
+def _count(n: int | None) -> str:
+    return "" if n is None else units.exact(n)
+
+
+COLUMNS: tuple[Column[CheckRow], ...] = (
+    Column("Category", "category", lambda r: r.category, numeric=False),
+    Column("archstat MACs", "archstat_macs", lambda r: r.macs, _count),
+    Column("archstat FLOPs", "archstat_flops", lambda r: r.flops, _count),
+    Column("archstat bias FLOPs", "archstat_bias_flops", lambda r: r.bias_flops, shown=False),
+    Column("fvcore", "fvcore", lambda r: r.fvcore, _count),
+    Column("FlopCounterMode", "flop_counter_mode", lambda r: r.flop_counter, _count),
+    Column("Verdict", "verdict", lambda r: _verdict(r.agrees), numeric=False),
+    Column("Why", "explanation", lambda r: r.explanation, numeric=False, wrap=True),
+)
 
 
 def check_dict(result: Reconciliation) -> dict[str, Any]:
@@ -49,51 +51,25 @@ def check_dict(result: Reconciliation) -> dict[str, Any]:
     }
 
 
-def render_check(result: Reconciliation, fmt: str) -> str:
-    """The reconciliation in the summary's output format."""
+def check_table(result: Reconciliation) -> Table:
+    """The reconciliation table: a row per category, the totals row, whether meta equals CPU."""
     meta_line = (
         "meta-device counts equal the real CPU forward's"
         if result.meta_matches else "MISMATCH: the meta-device counts differ from the real CPU forward's"
     )
     skipped = ", ".join(f"{op} ×{n}" for op, n in sorted(result.fvcore_unsupported.items())) or "none"
-    if fmt == "json":
-        return json.dumps({"check": check_dict(result)}, indent=2) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["category", "archstat_macs", "archstat_flops", "archstat_bias_flops", "fvcore",
-                         "flop_counter_mode", "verdict"])
-        writer.writerows([r.category, r.macs, r.flops, r.bias_flops, r.fvcore, r.flop_counter, _verdict(r.agrees)]
-                         for r in result.rows)
-        return buffer.getvalue()
-    rows = check_rows(result)
-    if fmt == "latex":
-        lines = ["\\begin{tabular}{lrrrrll}", "\\toprule", " & ".join(HEADERS) + " \\\\", "\\midrule"]
-        lines += [" & ".join(tex(cell) for cell in row) + " \\\\" for row in rows]
-        lines += ["\\bottomrule", "\\end{tabular}", "", tex(meta_line) + "; fvcore skipped: " + tex(skipped)]
-        return "\n".join(lines) + "\n"
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(HEADERS) + " |", "|---|---:|---:|---:|---:|---|---|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        lines += ["", f"- {meta_line}", f"- fvcore skipped: {skipped}"]
-        return "\n".join(lines) + "\n"
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS[:-1])]
-    out = [
-        "Reconciliation on a real CPU forward (MACs: multiply-accumulates; FLOPs: a multiply-add is 2)",
-        "",
-    ]
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            c.ljust(w) if i in (0, 5) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
-        )
+    t = result.analysis.totals
+    total = Row(("total", t.macs, t.flops, t.bias_flops, result.fvcore_total, result.flop_counter_total, "",
+                 TOTAL_WHY))
+    return Table.build(
+        TITLE, COLUMNS, result.rows, total=total,
+        notes=(Note("Meta", meta_line, alert=not result.meta_matches),
+               Note("fvcore", f"skipped (counted nothing for): {skipped}")),
+        facts=(("ok", result.ok), ("meta_matches_cpu", result.meta_matches),
+               *((f"fvcore_skipped:{op}", n) for op, n in sorted(result.fvcore_unsupported.items()))),
+    )
 
-    header = line(HEADERS)
-    out.append(header)
-    out.append("-" * len(header))
-    for row in rows:
-        out.append(line(row))
-        if row[6]:
-            out.append(" " * (widths[0] + 2) + "└ " + row[6])
-    out += ["", meta_line, f"fvcore skipped (counted nothing for): {skipped}"]
-    return "\n".join(out) + "\n"
+
+def summary_with_check(analysis: Analysis, result: Reconciliation, depth: int | None = None) -> Document:
+    """`archstat summary --check`: the summary, then the reconciliation; one JSON document."""
+    return summary_document(analysis, depth) + Document((check_table(result),), data={"check": check_dict(result)})

@@ -14,7 +14,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,8 @@ from plotly.subplots import make_subplots
 from archstat.errors import ArchstatError
 from archstat.report.output import atomic_write
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
-from archstat.report.summary import tex
+from archstat.report.table import Column, Document, Table
+from archstat.report.writers import write_csv, write_latex, write_markdown
 from archstat.studies import lectures
 
 if TYPE_CHECKING:
@@ -79,59 +80,24 @@ def _yes(v: Any) -> str:
     return "yes" if bool(v) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column of a figure's table: header, the DataFrame column and how to print a cell."""
-
-    header: str
-    key: str
-    fmt: Callable[[Any], str] = _int
-    numeric: bool = True
+Record = dict[str, Any]
 
 
-def _text_col(header: str, key: str) -> Column:
-    return Column(header, key, _text, numeric=False)
+def _column(header: str, key: str, fmt: Callable[[Any], str] = _int, numeric: bool = True,
+            shown: bool = True) -> Column[Record]:
+    """A column of a figure's table: header, the DataFrame column, how to print a cell."""
+    return Column(header, key, lambda record: record[key], fmt, numeric=numeric, shown=shown)
 
 
-def table_markdown(df: pd.DataFrame, columns: Sequence[Column], note: str = "") -> str:
-    """A GitHub-flavoured Markdown table, the note below it in italics."""
-    out = ["| " + " | ".join(c.header for c in columns) + " |",
-           "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|"]
-    for record in df.to_dict("records"):
-        out.append("| " + " | ".join(c.fmt(record[c.key]).replace("|", "\\|") for c in columns) + " |")
-    if note:
-        out += ["", f"*{note}*"]
-    return "\n".join(out) + "\n"
+def _text_col(header: str, key: str) -> Column[Record]:
+    return _column(header, key, _text, numeric=False)
 
 
-# Symbols the figures' text uses beyond what `tables.tex` escapes, for a plain pdflatex.
-_LATEX_SYMBOLS = str.maketrans({"→": r"$\rightarrow$", "÷": r"$\div$", "−": r"$-$", "∝": r"$\propto$",
-                                "²": r"$^2$"})
-
-
-def latex(text: str) -> str:
-    """Text escaped for LaTeX, the figures' arrows and operators included."""
-    return tex(text).translate(_LATEX_SYMBOLS)
-
-
-def table_latex(df: pd.DataFrame, columns: Sequence[Column], caption: str, note: str = "") -> str:
-    """A booktabs table with the figure's title as caption and the note below."""
-    spec = "".join("r" if c.numeric else "l" for c in columns)
-    out = ["% requires \\usepackage{booktabs}", "\\begin{table}[t]", "\\centering\\small",
-           f"\\caption{{{latex(caption)}}}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
-           " & ".join(latex(c.header) for c in columns) + " \\\\", "\\midrule"]
-    for record in df.to_dict("records"):
-        out.append(" & ".join(latex(c.fmt(record[c.key])) for c in columns) + " \\\\")
-    out += ["\\bottomrule", "\\end{tabular}"]
-    if note:
-        out += ["", "\\medskip", f"{{\\footnotesize {latex(note)}}}"]
-    out.append("\\end{table}")
-    return "\n".join(out) + "\n"
-
-
-def table_csv(df: pd.DataFrame) -> str:
-    """Every column of the data, raw numbers."""
-    return str(df.to_csv(index=False, lineterminator="\n"))
+def figure_table(df: pd.DataFrame, columns: Sequence[Column[Record]], title: str = "", note: str = "") -> Table:
+    """The figure's table: `columns` shown, every column of the data written to CSV, in the data's order."""
+    every = [replace(c, data=False) for c in columns] + [_column(key, key, shown=False) for key in map(str, df.columns)]
+    records: list[Record] = [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
+    return Table.build(title, every, records, footer=note)
 
 
 # -- 1. stacked 3×3 convs ---------------------------------------------------------------------------
@@ -200,12 +166,12 @@ def stacked_convs_figure(df: pd.DataFrame) -> go.Figure:
 
 
 STACK_COLUMNS = (
-    Column("field (px)", "field_px"), Column("C", "channels"),
+    _column("field (px)", "field_px"), _column("C", "channels"),
     _text_col("stack", "stack"), _text_col("single", "single"),
-    Column("stack weights", "stack_weights"), Column("single weights", "single_weights"),
-    Column("stack MACs", "stack_macs"), Column("single MACs", "single_macs"),
-    Column("change", "weights_change_pct", _change),
-    Column("non-linearities", "stack_nonlinearities"),
+    _column("stack weights", "stack_weights"), _column("single weights", "single_weights"),
+    _column("stack MACs", "stack_macs"), _column("single MACs", "single_macs"),
+    _column("change", "weights_change_pct", _change),
+    _column("non-linearities", "stack_nonlinearities"),
 )
 
 
@@ -262,10 +228,10 @@ def bottlenecks_figure(df: pd.DataFrame) -> go.Figure:
 BOTTLENECK_COLUMNS = (
     _text_col("block", "lesson"), _text_col("setting", "setting"),
     _text_col("without 1×1", "without"), _text_col("with 1×1", "with"),
-    Column("params without", "params_without"), Column("params with", "params_with"),
-    Column("params ÷", "params_factor", _x),
-    Column("MACs without", "macs_without"), Column("MACs with", "macs_with"),
-    Column("MACs ÷", "macs_factor", _x),
+    _column("params without", "params_without"), _column("params with", "params_with"),
+    _column("params ÷", "params_factor", _x),
+    _column("MACs without", "macs_without"), _column("MACs with", "macs_with"),
+    _column("MACs ÷", "macs_factor", _x),
 )
 
 
@@ -318,8 +284,8 @@ def vgg_memory_params_figure(df: pd.DataFrame) -> go.Figure:
 
 VGG_COLUMNS = (
     _text_col("layer", "layer"), _text_col("output", "output_shape"),
-    Column("activations (MiB)", "activation_mib", _mib), Column("cum. activations", "activation_cum_pct", _pct),
-    Column("params", "params"), Column("cum. params", "params_cum_pct", _pct),
+    _column("activations (MiB)", "activation_mib", _mib), _column("cum. activations", "activation_cum_pct", _pct),
+    _column("params", "params"), _column("cum. params", "params_cum_pct", _pct),
 )
 
 
@@ -379,8 +345,8 @@ def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
 
 RF_COLUMNS = (
     _text_col("model", "display"), _text_col("layer", "path"), _text_col("type", "type"),
-    Column("RF (px)", "rf_px"), Column("jump", "jump_px"), Column("GMACs so far", "cum_macs", _g),
-    Column("covers input", "covers_input", _yes, numeric=False),
+    _column("RF (px)", "rf_px"), _column("jump", "jump_px"), _column("GMACs so far", "cum_macs", _g),
+    _column("covers input", "covers_input", _yes, numeric=False),
 )
 
 
@@ -495,10 +461,10 @@ def zoo_figure(df: pd.DataFrame) -> go.Figure:
 
 
 ZOO_COLUMNS = (
-    _text_col("model", "model"), _text_col("family", "family"), Column("year", "year", _text),
+    _text_col("model", "model"), _text_col("family", "family"), _column("year", "year", _text),
     _text_col("input", "input"),
-    Column("params", "params"), Column("inference params", "inference_params"),
-    Column("GMACs", "macs", _g), Column("activations (MiB)", "activation_mib", _mib),
+    _column("params", "params"), _column("inference params", "inference_params"),
+    _column("GMACs", "macs", _g), _column("activations (MiB)", "activation_mib", _mib),
 )
 
 
@@ -538,9 +504,9 @@ def heads_figure(df: pd.DataFrame) -> go.Figure:
 
 HEADS_COLUMNS = (
     _text_col("network or block", "name"), _text_col("head", "head"), _text_col("layers", "head_layers"),
-    _text_col("input", "input"), _text_col("head input", "head_input"), Column("head params", "head_params"),
-    Column("head MACs", "head_macs"),
-    Column("params (inference)", "model_params"), Column("head share", "share_pct", _pct),
+    _text_col("input", "input"), _text_col("head input", "head_input"), _column("head params", "head_params"),
+    _column("head MACs", "head_macs"),
+    _column("params (inference)", "model_params"), _column("head share", "share_pct", _pct),
 )
 
 
@@ -554,7 +520,7 @@ class GalleryFigure:
     title: str
     data: Callable[[], pd.DataFrame]
     build: Callable[[pd.DataFrame], go.Figure]
-    columns: tuple[Column, ...]
+    columns: tuple[Column[Record], ...]
     note: str = ""
 
 
@@ -581,11 +547,13 @@ GALLERY = (
 
 
 def tables(entry: GalleryFigure, df: pd.DataFrame) -> dict[str, str]:
-    """The figure's table in every table format, by suffix."""
+    """The figure's table in every table format, by suffix. The Markdown goes without the title:
+    reports/README.md gives each figure its heading."""
+    table = figure_table(df, entry.columns, entry.title, entry.note)
     return {
-        "md": table_markdown(df, entry.columns, entry.note),
-        "tex": table_latex(df, entry.columns, entry.title, entry.note),
-        "csv": table_csv(df),
+        "md": write_markdown(Document((replace(table, title=""),))),
+        "tex": write_latex(Document((table,))),
+        "csv": write_csv(Document((table,))),
     }
 
 

@@ -6,22 +6,14 @@ result can be shown on a machine without one. Computes nothing: every figure is 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
-from typing import TypeVar
-
-from rich.console import Console
-from rich.table import Table
 
 from archstat.measure.latency import BatchResult, LatencyResult, LayerTiming
 from archstat.report import units
-from archstat.report.summary import Column, markdown_table
+from archstat.report.table import Column, Document, Note, Table
+from archstat.report.writers import render
 
-FORMATS = ("table", "json", "csv", "markdown")
 NONE = "-"
-R = TypeVar("R")
 
 MEMORY_NOTE = (
     "Measured peaks are everything the CUDA caching allocator handed out, weights and input included "
@@ -52,40 +44,64 @@ def _bytes(value: int | None) -> str:
     return "not measured" if value is None else units.nbytes(value)
 
 
+def _overhead(value: float | None) -> str:
+    return NONE if value is None else f"{value:.2f}x"
+
+
+def _per_second(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _intensity(value: float | None) -> str:
+    return NONE if value is None else f"{value:,.1f}"
+
+
+def _rate_plain(value: float | None) -> str:
+    return _rate(value, "")
+
+
 BATCH_COLUMNS: tuple[Column[BatchResult], ...] = (
-    Column("Batch", lambda b: str(b.batch)),
-    Column("Median ms", lambda b: _ms(b.whole.median_ms)),
-    Column("p10 ms", lambda b: _ms(b.whole.p10_ms)),
-    Column("p90 ms", lambda b: _ms(b.whole.p90_ms)),
-    Column("Spread", lambda b: _fraction(b.whole.spread)),
-    Column("Images/s", lambda b: f"{b.throughput:,.1f}"),
-    Column("Graph ms", lambda b: _ms(b.graph.median_ms if b.graph else None)),
-    Column("Coverage", lambda b: _fraction(b.per_layer.coverage if b.per_layer else None)),
-    Column("Hook overhead", lambda b: f"{b.per_layer.hook_overhead:.2f}x" if b.per_layer else NONE),
-    Column("Unattributed ms", lambda b: _ms(b.per_layer.unattributed_ms if b.per_layer else None)),
+    Column("Batch", "batch", lambda b: b.batch),
+    Column("Median ms", "median_ms", lambda b: b.whole.median_ms, _ms),
+    Column("p10 ms", "p10_ms", lambda b: b.whole.p10_ms, _ms),
+    Column("p90 ms", "p90_ms", lambda b: b.whole.p90_ms, _ms),
+    Column("Spread", "spread", lambda b: b.whole.spread, _fraction),
+    Column("Images/s", "images_per_s", lambda b: b.throughput, _per_second),
+    Column("Graph ms", "graph_median_ms", lambda b: b.graph.median_ms if b.graph else None, _ms),
+    Column("Coverage", "coverage", lambda b: b.per_layer.coverage if b.per_layer else None, _fraction),
+    Column("Hook overhead", "hook_overhead", lambda b: b.per_layer.hook_overhead if b.per_layer else None,
+           _overhead),
+    Column("Unattributed ms", "unattributed_ms", lambda b: b.per_layer.unattributed_ms if b.per_layer else None,
+           _ms),
 )
 
 MEMORY_COLUMNS: tuple[Column[BatchResult], ...] = (
-    Column("Batch", lambda b: str(b.batch)),
-    Column("Before", lambda b: _bytes(b.memory.baseline_bytes)),
-    Column("Inference peak", lambda b: _bytes(b.memory.inference_peak_bytes)),
-    Column("Training peak", lambda b: _bytes(b.memory.training_peak_bytes)),
-    Column("Est. outputs", lambda b: units.nbytes(b.memory.estimated_activation_bytes)),
-    Column("Est. peak live", lambda b: units.nbytes(b.memory.estimated_peak_activation_bytes)),
-    Column("Est. saved for backward", lambda b: units.nbytes(b.memory.estimated_training_bytes)),
-    Column("Weights", lambda b: units.nbytes(b.memory.param_bytes)),
+    Column("Batch", "batch", lambda b: b.batch),
+    Column("Before", "baseline_bytes", lambda b: b.memory.baseline_bytes, _bytes),
+    Column("Inference peak", "inference_peak_bytes", lambda b: b.memory.inference_peak_bytes, _bytes),
+    Column("Training peak", "training_peak_bytes", lambda b: b.memory.training_peak_bytes, _bytes),
+    Column("Est. outputs", "estimated_activation_bytes", lambda b: b.memory.estimated_activation_bytes,
+           units.nbytes),
+    Column("Est. peak live", "estimated_peak_activation_bytes",
+           lambda b: b.memory.estimated_peak_activation_bytes, units.nbytes),
+    Column("Est. saved for backward", "estimated_training_bytes", lambda b: b.memory.estimated_training_bytes,
+           units.nbytes),
+    Column("Weights", "param_bytes", lambda b: b.memory.param_bytes, units.nbytes),
 )
 
 LAYER_COLUMNS: tuple[Column[LayerTiming], ...] = (
-    Column("Layer", lambda t: t.path + (f" #{t.call}" if t.call else ""), numeric=False),
-    Column("Type", lambda t: t.type, numeric=False),
-    Column("Median ms", lambda t: _ms(t.median_ms)),
-    Column("p10 ms", lambda t: _ms(t.p10_ms)),
-    Column("p90 ms", lambda t: _ms(t.p90_ms)),
-    Column("FLOP/s", lambda t: _rate(t.flops_per_s, "")),
-    Column("Bytes/s", lambda t: _rate(t.bytes_per_s, "")),
-    Column("FLOP/B", lambda t: NONE if t.intensity is None else f"{t.intensity:,.1f}"),
-    Column("Roofline", lambda t: _fraction(t.roofline_fraction)),
+    Column("Layer", "layer", lambda t: t.path + (f" #{t.call}" if t.call else ""), numeric=False, code=True,
+           data=False),
+    Column("path", "path", lambda t: t.path, shown=False),
+    Column("call", "call", lambda t: t.call, shown=False),
+    Column("Type", "type", lambda t: t.type, numeric=False),
+    Column("Median ms", "median_ms", lambda t: t.median_ms, _ms),
+    Column("p10 ms", "p10_ms", lambda t: t.p10_ms, _ms),
+    Column("p90 ms", "p90_ms", lambda t: t.p90_ms, _ms),
+    Column("FLOP/s", "flops_per_s", lambda t: t.flops_per_s, _rate_plain),
+    Column("Bytes/s", "bytes_per_s", lambda t: t.bytes_per_s, _rate_plain),
+    Column("FLOP/B", "intensity", lambda t: t.intensity, _intensity),
+    Column("Roofline", "roofline_fraction", lambda t: t.roofline_fraction, _fraction),
 )
 
 
@@ -122,70 +138,24 @@ def _layers(result: LatencyResult) -> Sequence[LayerTiming]:
     return [t for t in per.layers if t.is_leaf] if per else []
 
 
-def _rich_table(title: str, columns: Sequence[Column[R]], rows: Sequence[R]) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for c in columns:
-        table.add_column(c.header, justify="right" if c.numeric else "left", no_wrap=not c.numeric)
-    for row in rows:
-        table.add_row(*(c.cell(row) for c in columns))
-    return table
-
-
-def render_text(result: LatencyResult, width: int = 160) -> str:
-    """The terminal tables as plain text."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False)
-    for line in header_lines(result):
-        console.print(line)
-    console.print(_rich_table("Whole model (no hooks)", BATCH_COLUMNS, result.batches))
-    console.print(_rich_table("Memory", MEMORY_COLUMNS, result.batches))
-    console.print(MEMORY_NOTE)
+def latency_document(result: LatencyResult) -> Document:
+    """The sweep, memory and per-layer tables under the measurement's header, the model, device and
+    dtype as facts of the first, the run's notes under the last; JSON as `LatencyResult.to_dict`."""
     layers = _layers(result)
+    facts = (("model", result.model), ("device", result.device), ("dtype", result.dtype),
+             ("failed_batch", result.failed_batch))
+    notes = tuple(Note("note", note) for note in result.notes)
+    tables: tuple[Table, ...] = (
+        Table.build("Whole model (no hooks)", BATCH_COLUMNS, result.batches, facts=facts),
+        Table.build("Memory", MEMORY_COLUMNS, result.batches, footer=MEMORY_NOTE, notes=() if layers else notes),
+    )
     if layers:
-        title = f"Leaf layers at batch {result.reported.batch}"
-        console.print(_rich_table(title, LAYER_COLUMNS, layers))
-        console.print(PER_LAYER_NOTE)
-    for note in result.notes:
-        console.print(f"note: {note}")
-    return buffer.getvalue()
-
-
-def render_markdown(result: LatencyResult) -> str:
-    """The same tables in Markdown."""
-    out = [f"### {header_lines(result)[0]}", "", *(f"- {line}" for line in header_lines(result)[1:]), ""]
-    out += ["#### Whole model (no hooks)", "", *markdown_table(BATCH_COLUMNS, result.batches), ""]
-    out += ["#### Memory", "", *markdown_table(MEMORY_COLUMNS, result.batches), "", MEMORY_NOTE, ""]
-    layers = _layers(result)
-    if layers:
-        out += [f"#### Leaf layers at batch {result.reported.batch}", "", *markdown_table(LAYER_COLUMNS, layers), "",
-                PER_LAYER_NOTE, ""]
-    out += [f"- note: {note}" for note in result.notes]
-    return "\n".join(out) + "\n"
-
-
-def render_csv(result: LatencyResult) -> str:
-    """One row per batch: raw numbers, no formatting."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["model", "device", "dtype", "batch", "median_ms", "p10_ms", "p90_ms", "spread", "images_per_s",
-                     "graph_median_ms", "coverage", "hook_overhead", "unattributed_ms", "inference_peak_bytes",
-                     "training_peak_bytes"])
-    for b in result.batches:
-        per = b.per_layer
-        writer.writerow([result.model, result.device, result.dtype, b.batch, b.whole.median_ms, b.whole.p10_ms,
-                         b.whole.p90_ms, b.whole.spread, b.throughput, b.graph.median_ms if b.graph else "",
-                         per.coverage if per else "", per.hook_overhead if per else "",
-                         per.unattributed_ms if per else "", b.memory.inference_peak_bytes or "",
-                         b.memory.training_peak_bytes or ""])
-    return buffer.getvalue()
+        tables += (Table.build(f"Leaf layers at batch {result.reported.batch}", LAYER_COLUMNS, layers,
+                               notes=notes, footer=PER_LAYER_NOTE),)
+    header = header_lines(result)
+    return Document(tables, heading=header[0], lines=tuple(header[1:]), data=result.to_dict())
 
 
 def render_latency(result: LatencyResult, fmt: str, width: int = 160) -> str:
-    """`result` as text in `fmt` (one of FORMATS)."""
-    if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2) + "\n"
-    if fmt == "markdown":
-        return render_markdown(result)
-    if fmt == "csv":
-        return render_csv(result)
-    return render_text(result, width)
+    """`result` as text in `fmt` (one of `writers.FORMATS`)."""
+    return render(latency_document(result), fmt, width)

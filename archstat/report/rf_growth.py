@@ -1,19 +1,15 @@
-"""`archstat rf MODEL`: the receptive-field growth table of a model, in every format."""
+"""`archstat rf MODEL`: the receptive-field growth table of a model, its final field and legend."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any
 
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import Growth, growth
 from archstat.report import units
-from archstat.report.summary import Column, field_text, markdown_table, tex, title
-
-FORMATS = ("table", "json", "markdown", "latex", "csv")
+from archstat.report.summary import field_text, title
+from archstat.report.table import Column, Document, Note, Table, Value
 
 
 def _per_axis(field: Field | None, attr: str) -> str:
@@ -23,13 +19,27 @@ def _per_axis(field: Field | None, attr: str) -> str:
     return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
 
 
+def _axis(attr: str, axis: int) -> Column[LayerStats]:
+    """A data column: `attr` of the field on one axis (a one-axis field counts for both)."""
+    def value(row: LayerStats) -> Value:
+        if row.rf is None or not row.rf.axes:
+            return None
+        axes = row.rf.axes
+        return int(getattr(axes[min(axis, len(axes) - 1)], attr))
+
+    key = f"{'rf' if attr == 'size' else attr}_{'hw'[axis]}"
+    return Column(key, key, value, shown=False)
+
+
 GROWTH_COLUMNS: tuple[Column[LayerStats], ...] = (
-    Column("Layer", lambda r: r.path, numeric=False),
-    Column("Type", lambda r: r.type, numeric=False),
-    Column("Output shape", lambda r: units.shape(r.output_shape), numeric=False),
-    Column("RF", lambda r: field_text(r.rf)),
-    Column("Jump", lambda r: _per_axis(r.rf, "jump")),
-    Column("Padding", lambda r: _per_axis(r.rf, "padding")),
+    Column("Layer", "path", lambda r: r.path, numeric=False, code=True),
+    Column("Type", "type", lambda r: r.type, numeric=False),
+    Column("Output shape", "output_shape", lambda r: units.shape(r.output_shape), numeric=False),
+    Column("RF", "rf", lambda r: field_text(r.rf), data=False),
+    Column("Jump", "jump", lambda r: _per_axis(r.rf, "jump"), data=False),
+    Column("Padding", "padding", lambda r: _per_axis(r.rf, "padding"), data=False),
+    *(_axis(attr, axis) for attr in ("size", "jump", "padding") for axis in (0, 1)),
+    Column("Unaligned", "unaligned", lambda r: (r.rf.unaligned or "") if r.rf else "", shown=False),
 )
 
 
@@ -59,10 +69,6 @@ def growth_lines(analysis: Analysis, grown: Growth) -> list[str]:
     return lines
 
 
-def _rows(grown: Growth) -> list[LayerStats]:
-    return list(grown.rows)
-
-
 def growth_dict(analysis: Analysis, grown: Growth) -> dict[str, Any]:
     """JSON-ready growth data."""
     return {
@@ -78,48 +84,13 @@ def growth_dict(analysis: Analysis, grown: Growth) -> dict[str, Any]:
     }
 
 
-def render_growth(analysis: Analysis, fmt: str, width: int = 160) -> str:
-    """The growth table and its summary lines."""
+def growth_document(analysis: Analysis) -> Document:
+    """The growth table with its summary lines; JSON as `growth_dict`."""
     grown = growth(analysis)
-    rows = _rows(grown)
-    lines = growth_lines(analysis, grown)
-    if fmt == "json":
-        return json.dumps(growth_dict(analysis, grown), indent=2) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["path", "type", "output_shape", "rf_h", "rf_w", "jump_h", "jump_w", "padding_h",
-                         "padding_w", "unaligned"])
-        for r in rows:
-            assert r.rf is not None
-            axes = list(r.rf.axes) * (2 if len(r.rf.axes) == 1 else 1)
-            writer.writerow([r.path, r.type, units.shape(r.output_shape), axes[0].size, axes[1].size,
-                             axes[0].jump, axes[1].jump, axes[0].padding, axes[1].padding, r.rf.unaligned or ""])
-        return buffer.getvalue()
-    cells = [[c.cell(r) for c in GROWTH_COLUMNS] for r in rows]
-    if fmt == "markdown":
-        out = [f"**{title(analysis)}: receptive-field growth**", "", *markdown_table(GROWTH_COLUMNS, rows), ""]
-        out += [f"- {line}" for line in lines]
-        return "\n".join(out) + "\n"
-    if fmt == "latex":
-        spec = "".join("r" if c.numeric else "l" for c in GROWTH_COLUMNS)
-        out = [f"% {tex(title(analysis))}", f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
-               " & ".join(c.header for c in GROWTH_COLUMNS) + " \\\\", "\\midrule"]
-        out += [" & ".join(tex(c) for c in row) + " \\\\" for row in cells]
-        out += ["\\bottomrule", "\\end{tabular}", ""] + [tex(line) + "\\\\" for line in lines]
-        return "\n".join(out) + "\n"
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{title(analysis)}: receptive-field growth", box=box.SIMPLE_HEAD, header_style="bold")
-    for c in GROWTH_COLUMNS:
-        table.add_column(c.header, justify="right" if c.numeric else "left", no_wrap=True)
-    for row in cells:
-        table.add_row(*row)
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False)
-    console.print(table)
-    for line in lines:
-        console.print(line)
-    return buffer.getvalue()
+    table = Table.build(
+        f"{title(analysis)}: receptive-field growth", GROWTH_COLUMNS, grown.rows,
+        notes=tuple(Note("", line) for line in growth_lines(analysis, grown)),
+        facts=(("final_path", grown.final.path if grown.final else None),
+               ("covers_input_at", grown.covering.path if grown.covering else None)),
+    )
+    return Document((table,), data=growth_dict(analysis, grown))

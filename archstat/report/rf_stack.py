@@ -1,7 +1,7 @@
 """`archstat rf`: the growth table of a stack's receptive field and its comparison, in every format.
 
-One list of columns and one list of comparison lines serve the terminal, Markdown and LaTeX, so
-the formats cannot drift apart. CSV and JSON carry raw numbers instead of formatted ones.
+The text formats show one growth table per side with a total row, the comparison lines below;
+CSV and JSON carry raw numbers instead of formatted ones.
 
 JSON (`StackResult.to_dict`)::
 
@@ -29,23 +29,13 @@ figures that need `--channels` or `--size`.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import groupby
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
 from archstat.analysis.rf.stack import StackLayer, StackResult, StackRow, StackSummary
-from archstat.errors import UsageError
 from archstat.report import units
-from archstat.report.summary import tex
-
-FORMATS = ("table", "json", "markdown", "latex", "csv")
+from archstat.report.table import Column, Document, Note, Row, Table, Value
+from archstat.report.writers import render
 
 
 def _by(a: int, b: int) -> str:
@@ -69,38 +59,37 @@ def _plural(n: int, word: str, many: str) -> str:
     return f"{n} {word if n == 1 else many}"
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column of the growth table: header, the cell of a layer row, the cell of the total row."""
-
-    header: str
-    cell: Callable[[StackRow], str]
-    total: Callable[[StackSummary], str]
-    numeric: bool = True
+Total = Callable[[StackSummary], str]
 
 
-def columns(result: StackResult) -> tuple[Column, ...]:
-    """The growth table's columns; weights, output size and MACs appear when channels/size are given."""
+def _text(header: str, cell: Callable[[StackRow], str], total: Total, numeric: bool = True
+          ) -> tuple[Column[StackRow], Total]:
+    return Column(header, header, cell, numeric=numeric, data=False), total
+
+
+def columns(result: StackResult) -> tuple[tuple[Column[StackRow], Total], ...]:
+    """The growth table's columns, each with the cell of its total row; weights, output size and
+    MACs appear when channels/size are given."""
     out = [
-        Column("Layer", lambda r: r.name, lambda s: "total", numeric=False),
-        Column("Kernel", lambda r: _by(*r.layer.kernel), lambda s: ""),
-        Column("Stride", lambda r: str(r.layer.stride), lambda s: ""),
-        Column("Dil", lambda r: str(r.layer.dilation), lambda s: ""),
-        Column("Pad", lambda r: _one(r.layer.padding), lambda s: ""),
-        Column("RF", lambda r: _by(*r.rf), lambda s: _by(*s.rf)),
-        Column("Jump", lambda r: _one(r.jump), lambda s: _one(s.jump)),
-        Column("Weights", lambda r: _c2(r.weights_c2), lambda s: _c2(s.weights_c2)),
+        _text("Layer", lambda r: r.name, lambda s: "total", numeric=False),
+        _text("Kernel", lambda r: _by(*r.layer.kernel), lambda s: ""),
+        _text("Stride", lambda r: str(r.layer.stride), lambda s: ""),
+        _text("Dil", lambda r: str(r.layer.dilation), lambda s: ""),
+        _text("Pad", lambda r: _one(r.layer.padding), lambda s: ""),
+        _text("RF", lambda r: _by(*r.rf), lambda s: _by(*s.rf)),
+        _text("Jump", lambda r: _one(r.jump), lambda s: _one(s.jump)),
+        _text("Weights", lambda r: _c2(r.weights_c2), lambda s: _c2(s.weights_c2)),
     ]
     if result.channels is not None:
-        out.append(Column(f"Weights C={result.channels}", lambda r: units.exact(r.weights or 0),
-                          lambda s: units.exact(s.weights or 0)))
+        out.append(_text(f"Weights C={result.channels}", lambda r: units.exact(r.weights or 0),
+                         lambda s: units.exact(s.weights or 0)))
     if result.size is not None:
-        out.append(Column("Output", lambda r: _by(*(r.output_size or (0, 0))),
-                          lambda s: _by(*(s.output_size or (0, 0)))))
+        out.append(_text("Output", lambda r: _by(*(r.output_size or (0, 0))),
+                         lambda s: _by(*(s.output_size or (0, 0)))))
         if result.channels is not None:
-            out.append(Column("MACs", lambda r: units.exact(r.macs or 0), lambda s: units.exact(s.macs or 0)))
+            out.append(_text("MACs", lambda r: units.exact(r.macs or 0), lambda s: units.exact(s.macs or 0)))
         else:
-            out.append(Column("MACs", lambda r: _c2(r.macs_c2 or 0), lambda s: _c2(s.macs_c2 or 0)))
+            out.append(_text("MACs", lambda r: _c2(r.macs_c2 or 0), lambda s: _c2(s.macs_c2 or 0)))
     return tuple(out)
 
 
@@ -154,96 +143,58 @@ def comparison_lines(result: StackResult) -> list[str]:
     return lines
 
 
-def _grid(result: StackResult, summary: StackSummary) -> tuple[list[Column], list[list[str]]]:
-    cols = list(columns(result))
-    rows = [[c.cell(row) for c in cols] for row in summary.rows]
-    rows.append([c.total(summary) for c in cols])
-    return cols, rows
+def growth_table(result: StackResult, title: str, summary: StackSummary, notes: tuple[Note, ...] = ()) -> Table:
+    """One side's growth table for the text formats, with its total row."""
+    pairs = columns(result)
+    total = Row(tuple(total(summary) for _, total in pairs))
+    return Table.build(title, [c for c, _ in pairs], summary.rows, total=total, notes=notes, data=False)
 
 
-def render_text(result: StackResult, width: int = 160) -> str:
-    """Aligned plain text: the growth table(s), then the comparison lines (never wrapped)."""
-    blocks = []
-    for title, summary in titles(result):
-        cols, rows = _grid(result, summary)
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-        for c in cols:
-            table.add_column(c.header, justify="right" if c.numeric else "left", no_wrap=True)
-        for i, cells in enumerate(rows):
-            table.add_row(*cells, end_section=i == len(rows) - 2)
-        buffer = io.StringIO()
-        Console(file=buffer, width=width, color_system=None, highlight=False).print(table)
-        lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
-        blocks.append(title + "\n" + "\n".join(lines).strip("\n"))
-    return "\n\n".join([*blocks, "\n".join(comparison_lines(result))]) + "\n"
+def _data(key: str, value: Callable[[tuple[str, StackRow]], Value]) -> Column[tuple[str, StackRow]]:
+    return Column(key, key, value, shown=False)
 
 
-def render_markdown(result: StackResult) -> str:
-    """GitHub-flavoured Markdown tables, the comparison as a list below them."""
-    out: list[str] = []
-    for title, summary in titles(result):
-        cols, rows = _grid(result, summary)
-        out += [f"**{title}**", ""]
-        out.append("| " + " | ".join(c.header for c in cols) + " |")
-        out.append("|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|")
-        out.extend("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |" for cells in rows)
-        out.append("")
-    out.extend(f"- {line}" for line in comparison_lines(result))
-    return "\n".join(out) + "\n"
+def _pair(key: str, pair: Callable[[StackRow], tuple[int, int] | None]) -> list[Column[tuple[str, StackRow]]]:
+    """Two data columns, `KEY_h` and `KEY_w`, from a per-axis pair (empty when not known)."""
+    def axis(i: int) -> Callable[[tuple[str, StackRow]], Value]:
+        return lambda r: (pair(r[1]) or (None, None))[i]
+
+    return [_data(f"{key}_h", axis(0)), _data(f"{key}_w", axis(1))]
 
 
-def _latex(text: str) -> str:
-    return tex(text).replace("−", "$-$").replace("→", r"$\to$").replace("²", r"$^2$")
+DATA_COLUMNS: tuple[Column[tuple[str, StackRow]], ...] = (
+    _data("side", lambda r: r[0]),
+    _data("layer", lambda r: r[1].name),
+    _data("kind", lambda r: r[1].layer.kind),
+    *_pair("kernel", lambda r: r.layer.kernel),
+    _data("stride", lambda r: r[1].layer.stride),
+    _data("dilation", lambda r: r[1].layer.dilation),
+    *_pair("pad", lambda r: r.layer.padding),
+    *_pair("rf", lambda r: r.rf),
+    *_pair("jump", lambda r: r.jump),
+    _data("weights_c2", lambda r: r[1].weights_c2),
+    _data("weights", lambda r: r[1].weights),
+    _data("macs_c2", lambda r: r[1].macs_c2),
+    _data("macs", lambda r: r[1].macs),
+    *_pair("out", lambda r: r.output_size),
+    _data("nonlinear", lambda r: r[1].layer.is_conv),
+)
+
+QuantityRow = tuple[str, Value, Value, Value]
+COMPARISON_COLUMNS: tuple[Column[QuantityRow], ...] = (
+    Column("quantity", "quantity", lambda q: q[0], shown=False),
+    Column("stack", "stack", lambda q: q[1], shown=False),
+    Column("other", "other", lambda q: q[2], shown=False),
+    Column("change_pct", "change_pct", lambda q: q[3], shown=False),
+)
 
 
-def render_latex(result: StackResult) -> str:
-    """Booktabs `tabular`s, the comparison as notes below them."""
-    out = ["% requires \\usepackage{booktabs}"]
-    for title, summary in titles(result):
-        cols, rows = _grid(result, summary)
-        out += [
-            "\\begin{table}[t]",
-            "\\centering\\small",
-            f"\\caption{{{_latex(title)}}}",
-            f"\\begin{{tabular}}{{{''.join('r' if c.numeric else 'l' for c in cols)}}}",
-            "\\toprule",
-            " & ".join(_latex(c.header) for c in cols) + " \\\\",
-            "\\midrule",
-        ]
-        out.extend(" & ".join(_latex(cell) for cell in cells) + " \\\\" for cells in rows[:-1])
-        out += ["\\midrule", " & ".join(_latex(cell) for cell in rows[-1]) + " \\\\", "\\bottomrule",
-                "\\end{tabular}", "\\end{table}"]
-    out += ["", "\\begin{flushleft}\\footnotesize"]
-    out.extend(_latex(line) + "\\\\" for line in comparison_lines(result))
-    out.append("\\end{flushleft}")
-    return "\n".join(out) + "\n"
-
-
-def _blank(value: object) -> object:
-    return "" if value is None else value
-
-
-def render_csv(result: StackResult) -> str:
-    """The growth table of both sides, a blank line, then the comparison in long form."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["side", "layer", "kind", "kernel_h", "kernel_w", "stride", "dilation", "pad_h", "pad_w",
-                     "rf_h", "rf_w", "jump_h", "jump_w", "weights_c2", "weights", "macs_c2", "macs", "out_h",
-                     "out_w", "nonlinear"])
-    for side, summary in (("stack", result.stack), ("other", result.comparison.other)):
-        for row in summary.rows:
-            layer = row.layer
-            out = row.output_size or (None, None)
-            writer.writerow([side, row.name, layer.kind, *layer.kernel, layer.stride, layer.dilation,
-                             *layer.padding, *row.rf, *row.jump, row.weights_c2, _blank(row.weights),
-                             _blank(row.macs_c2), _blank(row.macs), _blank(out[0]), _blank(out[1]),
-                             layer.is_conv])
-    writer.writerow([])
-    writer.writerow(["quantity", "stack", "other", "change_pct"])
+def quantities(result: StackResult) -> list[QuantityRow]:
+    """The comparison in long form: quantity, stack, other, change in percent (weights and MACs only)."""
     stack, cmp = result.stack, result.comparison
     other = cmp.other
     s_out, o_out = stack.output_size or (None, None), other.output_size or (None, None)
-    quantities: list[tuple[str, object, object, float | None]] = [
+    return [
         ("spec", stack.spec, other.spec, None),
         ("rf_h", stack.rf[0], other.rf[0], None),
         ("rf_w", stack.rf[1], other.rf[1], None),
@@ -257,22 +208,22 @@ def render_csv(result: StackResult) -> str:
         ("out_h", s_out[0], o_out[0], None),
         ("out_w", s_out[1], o_out[1], None),
     ]
-    writer.writerows([name, _blank(a), _blank(b), _blank(pct)] for name, a, b, pct in quantities)
-    return buffer.getvalue()
 
 
-def render_json(result: StackResult) -> str:
-    """The structure documented above, indented."""
-    return json.dumps(result.to_dict(), indent=2) + "\n"
+def stack_document(result: StackResult) -> Document:
+    """The growth table of each side and the comparison lines; for CSV the rows of both sides in one
+    table and the comparison in long form; JSON as `StackResult.to_dict`."""
+    sides = titles(result)
+    notes = tuple(Note("", line) for line in comparison_lines(result))
+    shown = tuple(growth_table(result, title, summary, notes if i == len(sides) - 1 else ())
+                  for i, (title, summary) in enumerate(sides))
+    rows = [(side, row) for side, summary in (("stack", result.stack), ("other", result.comparison.other))
+            for row in summary.rows]
+    data = (Table.build("growth", DATA_COLUMNS, rows, shown=False),
+            Table.build("comparison", COMPARISON_COLUMNS, quantities(result), shown=False))
+    return Document(shown + data, data=result.to_dict())
 
 
 def render_stack(result: StackResult, fmt: str, *, width: int = 160) -> str:
-    """`result` in one of FORMATS; `width` bounds the terminal table."""
-    if fmt == "table":
-        return render_text(result, width)
-    renderers: dict[str, Callable[[StackResult], str]] = {
-        "json": render_json, "markdown": render_markdown, "latex": render_latex, "csv": render_csv,
-    }
-    if fmt not in renderers:
-        raise UsageError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    return renderers[fmt](result)
+    """`result` in one of `writers.FORMATS`; `width` bounds the terminal table."""
+    return render(stack_document(result), fmt, width)

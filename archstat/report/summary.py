@@ -1,47 +1,19 @@
-"""The per-layer table and its summary, in every output format.
+"""`archstat summary`: the per-layer table of an analysis, its totals, the flags and conventions.
 
-One list of columns and one list of summary lines serve the terminal, Markdown and LaTeX, so
-the formats cannot drift apart. CSV and JSON carry raw numbers instead of formatted ones.
+One list of columns serves every format: the text formats show the columns marked `shown`
+(formatted), CSV and JSON the columns marked `data` (raw numbers).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Callable
 
 from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import growth
 from archstat.report import units
-
-FORMATS = ("table", "json", "csv", "markdown", "latex")
-
-
-R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class Column(Generic[R]):
-    """A column of a table: its header, how to render a row, alignment."""
-
-    header: str
-    cell: Callable[[R], str]
-    numeric: bool = True
-
-
-def markdown_table(columns: Sequence[Column[R]], rows: Iterable[R]) -> list[str]:
-    """Header, alignment row and one line per row; the first cell is set as code."""
-    out = ["| " + " | ".join(c.header for c in columns) + " |"]
-    out.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
-    for row in rows:
-        cells = [c.cell(row).replace("|", "\\|") for c in columns]
-        cells[0] = f"`{cells[0]}`"
-        out.append("| " + " | ".join(cells) + " |")
-    return out
+from archstat.report.table import Column, Document, Note, Table, Value
 
 
 def _params(row: LayerStats) -> str:
@@ -67,16 +39,49 @@ def field_text(field: Field | None) -> str:
     return text + ("†" if field.unaligned else "")
 
 
-COLUMNS: tuple[Column[LayerStats], ...] = (
-    Column("Layer", _name, numeric=False),
-    Column("Type", lambda r: r.type, numeric=False),
-    Column("Output shape", lambda r: units.shape(r.output_shape), numeric=False),
-    Column("RF", lambda r: field_text(r.rf)),
-    Column("Params", _params),
-    Column("MACs", lambda r: units.si(r.macs) if r.macs else "-"),
-    Column("FLOPs", lambda r: units.si(r.flops) if r.flops else "-"),
-    Column("Activations", lambda r: units.nbytes(r.activation_bytes) if r.activation_bytes else "-"),
+def _si_or_dash(n: int) -> str:
+    return units.si(n) if n else "-"
+
+
+def _bytes_or_dash(n: int) -> str:
+    return units.nbytes(n) if n else "-"
+
+
+def _category(name: str, kind: str) -> Column[LayerStats]:
+    def value(row: LayerStats) -> int:
+        cost = row.by_category.get(name)
+        return (cost.macs if kind == "macs" else cost.flops) if cost else 0
+
+    return Column(f"{kind}_{name}", f"{kind}_{name}", value, shown=False)
+
+
+def _data(key: str, value: Callable[[LayerStats], Value]) -> Column[LayerStats]:
+    return Column(key, key, value, shown=False)
+
+
+LAYER_COLUMNS: tuple[Column[LayerStats], ...] = (
+    Column("Layer", "layer", _name, numeric=False, code=True, data=False),
+    _data("path", lambda r: r.path),
+    Column("Type", "type", lambda r: r.type, numeric=False),
+    _data("depth", lambda r: r.depth),
+    _data("call", lambda r: r.call),
+    _data("is_leaf", lambda r: r.is_leaf),
+    _data("input_shapes", lambda r: ";".join(units.shape(s) for s in r.input_shapes)),
+    Column("Output shape", "output_shape", lambda r: units.shape(r.output_shape), numeric=False),
+    Column("RF", "rf_text", lambda r: field_text(r.rf), data=False),
+    Column("Params", "params_text", _params, data=False),
+    _data("params", lambda r: r.params),
+    _data("trainable_params", lambda r: r.trainable_params),
+    _data("shared", lambda r: r.shared),
+    _data("param_bytes", lambda r: r.param_bytes),
+    Column("MACs", "macs", lambda r: r.macs, _si_or_dash),
+    Column("FLOPs", "flops", lambda r: r.flops, _si_or_dash),
+    Column("Activations", "activation_bytes", lambda r: r.activation_bytes, _bytes_or_dash),
+    _data("rf", lambda r: field_text(r.rf)),
+    *(_category(name, kind) for name in CATEGORIES for kind in ("macs", "flops")),
 )
+# The columns people see (also the HTML report's per-layer table).
+COLUMNS: tuple[Column[LayerStats], ...] = tuple(c for c in LAYER_COLUMNS if c.shown)
 
 
 def title(analysis: Analysis) -> str:
@@ -136,64 +141,31 @@ def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
     return lines
 
 
-def render_markdown(analysis: Analysis, depth: int | None = None) -> str:
-    """A GitHub-flavoured Markdown table with the summary as a list below it."""
-    out = [f"**{title(analysis)}**", "", *markdown_table(COLUMNS, analysis.rows(depth)), ""]
-    out.extend(f"- **{label}**: {text}" if label else f"- {text}" for label, text in summary_lines(analysis))
-    return "\n".join(out) + "\n"
+TOTAL_FACTS = ("params", "trainable_params", "executed_params", "macs", "flops", "bias_flops", "activation_bytes",
+               "peak_activation_bytes", "training_activation_bytes", "param_bytes", "buffer_bytes", "input_bytes")
 
 
-_LATEX_SPECIAL = str.maketrans({"_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "·": r"$\cdot$",
-                                "×": r"$\times$", "†": r"\dag{}"})
-
-
-def tex(text: str) -> str:
-    """Text with LaTeX's special characters escaped."""
-    return text.translate(_LATEX_SPECIAL)
-
-
-def render_latex(analysis: Analysis, depth: int | None = None) -> str:
-    """A booktabs `tabular` with the summary as its caption notes."""
-    spec = "".join("r" if c.numeric else "l" for c in COLUMNS)
-    out = [
-        "% requires \\usepackage{booktabs}",
-        "\\begin{table}[t]",
-        "\\centering\\small",
-        f"\\caption{{{tex(title(analysis))}}}",
-        f"\\begin{{tabular}}{{{spec}}}",
-        "\\toprule",
-        " & ".join(tex(c.header) for c in COLUMNS) + " \\\\",
-        "\\midrule",
-    ]
-    for row in analysis.rows(depth):
-        cells = [tex(c.cell(row)) for c in COLUMNS]
-        cells[0] = f"\\texttt{{{cells[0]}}}"
-        out.append(" & ".join(cells) + " \\\\")
-    out += ["\\bottomrule", "\\end{tabular}", "", "\\medskip", "\\begin{flushleft}\\footnotesize"]
-    out.extend(
-        (f"\\textbf{{{tex(label)}}}: " if label else "") + tex(text) + "\\\\"
-        for label, text in summary_lines(analysis)
+def facts(analysis: Analysis) -> tuple[tuple[str, Value], ...]:
+    """The raw totals, the partial flag and the unsupported ops, for CSV."""
+    t = analysis.totals
+    return (
+        ("model", analysis.model), ("input_shape", units.shape(analysis.input_shape)),
+        ("dtype", analysis.dtype), ("device", analysis.device),
+        *((f"total_{name}", getattr(t, name)) for name in TOTAL_FACTS),
+        *((f"total_macs_{name}", cost.macs) for name, cost in t.by_category.items()),
+        *((f"total_flops_{name}", cost.flops) for name, cost in t.by_category.items()),
+        ("partial", t.partial),
+        *((f"unsupported:{op}", n) for op, n in sorted(analysis.unsupported.items())),
     )
-    out += ["\\end{flushleft}", "\\end{table}"]
-    return "\n".join(out) + "\n"
 
 
-def render_csv(analysis: Analysis, depth: int | None = None) -> str:
-    """Raw numbers per row, one column per category's MACs and FLOPs."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    fixed = ["path", "type", "depth", "call", "is_leaf", "input_shapes", "output_shape", "params",
-             "trainable_params", "shared", "param_bytes", "macs", "flops", "activation_bytes", "rf"]
-    writer.writerow(fixed + [f"{kind}_{c}" for c in CATEGORIES for kind in ("macs", "flops")])
-    for row in analysis.rows(depth):
-        values = [
-            row.path, row.type, row.depth, row.call, row.is_leaf,
-            ";".join(units.shape(s) for s in row.input_shapes), units.shape(row.output_shape),
-            row.params, row.trainable_params, row.shared, row.param_bytes, row.macs, row.flops,
-            row.activation_bytes, field_text(row.rf),
-        ]
-        for c in CATEGORIES:
-            cost = row.by_category.get(c)
-            values += [cost.macs if cost else 0, cost.flops if cost else 0]
-        writer.writerow(values)
-    return buffer.getvalue()
+def summary_table(analysis: Analysis, depth: int | None = None) -> Table:
+    """The per-layer table down to `depth`, containers indented and muted, the summary as notes."""
+    notes = tuple(Note(label, text, alert=label == "PARTIAL") for label, text in summary_lines(analysis))
+    return Table.build(title(analysis), LAYER_COLUMNS, analysis.rows(depth), indent=lambda r: max(r.depth - 1, 0),
+                       muted=lambda r: not r.is_leaf, notes=notes, facts=facts(analysis))
+
+
+def summary_document(analysis: Analysis, depth: int | None = None) -> Document:
+    """What `archstat summary` prints; its JSON is the analysis's documented schema."""
+    return Document((summary_table(analysis, depth),), data=analysis.to_dict())

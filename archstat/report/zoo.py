@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from archstat.report import units
+from archstat.report.table import Column, Document, Table
 from archstat.studies.zoo import ZooEntry
-
-HEADERS = ("Name", "Paper", "Variant", "Input", "Params", "Kind")
 
 
 def short_citation(paper: str) -> str:
@@ -20,44 +17,38 @@ def short_citation(paper: str) -> str:
     return match.group(1) if match else paper
 
 
-def _cells(entry: ZooEntry) -> tuple[str, ...]:
-    info = entry.info
-    params = units.exact(entry.params)
+def _params(entry: ZooEntry) -> str:
+    text = units.exact(entry.params)
     if entry.trainable_params != entry.params:
-        params += f" ({units.exact(entry.trainable_params)} trainable)"
-    citation = short_citation(info.paper)
-    return (info.name, citation, info.variant, units.shape(info.input_size), params, info.kind)
+        text += f" ({units.exact(entry.trainable_params)} trainable)"
+    return text
 
 
-def render_zoo(entries: list[ZooEntry], fmt: str) -> Any:
-    """A rich Table for the terminal, or text in the other formats."""
-    if fmt == "json":
-        return json.dumps([
-            {"name": e.info.name, "paper": e.info.paper, "year": e.info.year, "variant": e.info.variant,
-             "input_size": list(e.info.input_size), "params": e.params,
-             "trainable_params": e.trainable_params, "kind": e.info.kind, "summary": e.info.summary}
-            for e in entries
-        ], indent=2) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(
-            ["name", "paper", "year", "variant", "input_size", "params", "trainable_params", "kind"]
-        )
-        for e in entries:
-            writer.writerow([e.info.name, e.info.paper, e.info.year, e.info.variant,
-                             units.shape(e.info.input_size), e.params, e.trainable_params, e.info.kind])
-        return buffer.getvalue()
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(HEADERS) + " |", "|---|---|---|---|---:|---|"]
-        lines += ["| " + " | ".join(_cells(e)) + " |" for e in entries]
-        return "\n".join(lines) + "\n"
-    from rich import box
-    from rich.table import Table
+COLUMNS: tuple[Column[ZooEntry], ...] = (
+    Column("Name", "name", lambda e: e.info.name, numeric=False),
+    Column("Paper", "citation", lambda e: short_citation(e.info.paper), numeric=False, data=False),
+    Column("paper", "paper", lambda e: e.info.paper, shown=False),
+    Column("year", "year", lambda e: e.info.year, shown=False),
+    Column("Variant", "variant", lambda e: e.info.variant, numeric=False),
+    Column("Input", "input_size", lambda e: units.shape(e.info.input_size), numeric=False),
+    Column("Params", "params_text", _params, data=False),
+    Column("params", "params", lambda e: e.params, shown=False),
+    Column("trainable_params", "trainable_params", lambda e: e.trainable_params, shown=False),
+    Column("Kind", "kind", lambda e: e.info.kind, numeric=False),
+)
 
-    table = Table(title=f"archstat zoo: {len(entries)} networks", box=box.SIMPLE_HEAD, header_style="bold")
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header == "Params" else "left")
-    for e in entries:
-        table.add_row(*_cells(e))
-    return table
+
+def zoo_list(entries: Sequence[ZooEntry]) -> list[dict[str, Any]]:
+    """The documented JSON: one object per network."""
+    return [
+        {"name": e.info.name, "paper": e.info.paper, "year": e.info.year, "variant": e.info.variant,
+         "input_size": list(e.info.input_size), "params": e.params,
+         "trainable_params": e.trainable_params, "kind": e.info.kind, "summary": e.info.summary}
+        for e in entries
+    ]
+
+
+def zoo_document(entries: Sequence[ZooEntry]) -> Document:
+    """One row per network; JSON as `zoo_list`."""
+    table = Table.build(f"archstat zoo: {len(entries)} networks", COLUMNS, entries)
+    return Document((table,), data=zoo_list(entries))

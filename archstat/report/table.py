@@ -1,0 +1,120 @@
+"""The one table model every view builds and every writer (`archstat.report.writers`) reads.
+
+A view describes its columns once, each with a header for people, a key for machines, how to get
+the raw value from a record and how to show it; `Table.build` evaluates them over the records.
+Writers show the text formats (terminal, Markdown, LaTeX) from the columns marked `shown`, and
+write the data formats (CSV, JSON) from the raw values of the columns marked `data`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+R = TypeVar("R")
+Value = str | int | float | bool | None   # a raw cell: what CSV and JSON carry
+
+
+def plain(value: Any) -> str:
+    """The display text of a raw value: "-" for a missing one."""
+    return "-" if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Column(Generic[R]):
+    """A column: header (text formats), key (CSV and JSON), raw value of a record, its display text."""
+
+    header: str
+    key: str
+    value: Callable[[R], Value]
+    show: Callable[[Any], str] = plain
+    numeric: bool = True        # right-aligned
+    code: bool = False          # set as code: Markdown `x`, LaTeX \texttt{x}
+    wrap: bool = False          # long text that may fold in the terminal
+    shown: bool = True          # in the terminal, Markdown and LaTeX
+    data: bool = True           # in CSV and JSON
+
+    def cell(self, record: R) -> str:
+        """The display text of this column for `record`."""
+        return self.show(self.value(record))
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Raw values, one per column; `indent` and `muted` style the terminal (nesting, containers)."""
+
+    values: tuple[Value, ...]
+    indent: int = 0
+    muted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A labelled line shown under a table: a total, a convention, a warning (`alert`: PARTIAL)."""
+
+    label: str
+    text: str
+    alert: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Columns, rows of raw values, an optional total row, and what is said under the table.
+
+    `notes` are shown in the text formats and written as `note` rows in CSV; `facts` are raw
+    key/value pairs (totals, the partial flag, unsupported ops) for CSV and JSON. A table with
+    `shown=False` exists only in the data formats, one with `data=False` only in the text formats.
+    """
+
+    title: str
+    columns: tuple[Column[Any], ...]
+    rows: tuple[Row, ...]
+    total: Row | None = None
+    notes: tuple[Note, ...] = ()
+    facts: tuple[tuple[str, Value], ...] = ()
+    footer: str = ""
+    shown: bool = True
+    data: bool = True
+
+    @classmethod
+    def build(cls, title: str, columns: Sequence[Column[R]], records: Iterable[R], *,
+              indent: Callable[[R], int] | None = None, muted: Callable[[R], bool] | None = None,
+              total: Row | None = None, notes: tuple[Note, ...] = (), facts: tuple[tuple[str, Value], ...] = (),
+              footer: str = "", shown: bool = True, data: bool = True) -> Table:
+        """Evaluate `columns` over `records` (`indent` and `muted` style each row in the terminal)."""
+        rows = tuple(
+            Row(tuple(c.value(r) for c in columns), indent(r) if indent else 0, muted(r) if muted else False)
+            for r in records
+        )
+        return cls(title, tuple(columns), rows, total, notes, facts, footer, shown, data)
+
+    def visible(self) -> list[int]:
+        """Indices of the columns shown in the text formats."""
+        return [i for i, c in enumerate(self.columns) if c.shown]
+
+    def exported(self) -> list[int]:
+        """Indices of the columns written to CSV and JSON."""
+        return [i for i, c in enumerate(self.columns) if c.data]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What one command prints: a heading with its lines, then tables.
+
+    `data`, when given, is the view's own JSON document (a documented schema richer than its
+    tables); the JSON writer prints it instead of the tables.
+    """
+
+    tables: tuple[Table, ...]
+    heading: str = ""
+    lines: tuple[str, ...] = ()
+    data: Any = None
+
+    def __add__(self, other: Document) -> Document:
+        """Both documents' tables; the first's heading; JSON data merged when both are objects."""
+        data = self.data
+        if isinstance(data, dict) and isinstance(other.data, dict):
+            data = {**data, **other.data}
+        return Document(self.tables + other.tables, self.heading or other.heading,
+                        self.lines or other.lines, data)
