@@ -6,9 +6,11 @@ import importlib
 import importlib.util
 import inspect
 import json
+import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from archstat.errors import ArchstatError, UnknownModelError, UsageError
-from archstat.registry import INPUT_SIZE_ATTR, model_info
+from archstat.errors import ArchstatError, UnknownModelError, UsageError, exit_call, one_line
+from archstat.registry import INPUT_SIZE_ATTR, check_options, model_info
 
 DEFAULT_INPUT: tuple[int, ...] = (1, 3, 224, 224)
 
@@ -29,6 +31,23 @@ class LoadedModel:
     module: nn.Module
     label: str
     input_shape: tuple[int, ...]
+
+
+@contextmanager
+def _on_path(entry: str) -> Iterator[None]:
+    """`entry` first on sys.path for the block; afterwards that entry alone is removed.
+
+    A user's file may edit sys.path itself: what it added stays, and a matching string it put
+    there is not mistaken for ours (ours is found by identity, not by value).
+    """
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        for i, item in enumerate(sys.path):
+            if item is entry:
+                del sys.path[i]
+                break
 
 
 def _import_attr(spec: str) -> Any:
@@ -45,25 +64,15 @@ def _import_attr(spec: str) -> Any:
             raise UsageError(f"cannot import {source}")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
-        sys.path.insert(0, str(path.resolve().parent))
-        try:
+        with _on_path(str(path.resolve().parent)), _user_code(f"importing {source}"):
             module_spec.loader.exec_module(module)
-        except Exception as exc:
-            raise ArchstatError(f"importing {source} raised {type(exc).__name__}: {exc}") from exc
-        finally:
-            sys.path.pop(0)
     else:
         # As `python -m` does, look beside the user first (a console script's path lacks the cwd).
-        cwd = os.getcwd()
-        sys.path.insert(0, cwd)
-        try:
-            module = importlib.import_module(source)
-        except ImportError as exc:
-            raise UsageError(f"cannot import {source}: {exc}") from exc
-        except Exception as exc:
-            raise ArchstatError(f"importing {source} raised {type(exc).__name__}: {exc}") from exc
-        finally:
-            sys.path.remove(cwd)
+        with _on_path(os.getcwd()), _user_code(f"importing {source}"):
+            try:
+                module = importlib.import_module(source)
+            except ImportError as exc:
+                raise UsageError(f"cannot import {source}: {one_line(exc)}") from exc
     target: Any = module
     for part in attr.split("."):
         if not hasattr(target, part):
@@ -72,25 +81,50 @@ def _import_attr(spec: str) -> Any:
     return target
 
 
-def _build(factory: Any, options: Mapping[str, Any], label: str) -> nn.Module:
+@contextmanager
+def _user_code(what: str) -> Iterator[None]:
+    """Errors and `sys.exit` from the user's own code, as one-line ArchstatErrors saying `what` raised."""
     try:
-        built = factory(**options)
-    except TypeError as exc:
-        raise UsageError(f"cannot build {label} with options {dict(options)}: {exc}") from exc
+        yield
     except ArchstatError:
         raise
+    except SystemExit as exc:
+        raise ArchstatError(f"{what} called {exit_call(exc)}") from None
     except Exception as exc:
-        raise ArchstatError(f"building {label} raised {type(exc).__name__}: {exc}") from exc
+        raise ArchstatError(f"{what} raised {type(exc).__name__}: {one_line(exc)}") from exc
+
+
+def _build(factory: Any, options: Mapping[str, Any], label: str) -> nn.Module:
+    check_options(factory, options, label)
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    with _user_code(f"building {label}"):
+        try:
+            built = factory(**kwargs)
+        except TypeError as exc:
+            raise UsageError(f"cannot build {label} with options {_shown(options)}: {one_line(exc)}") from exc
     if not isinstance(built, nn.Module):
         raise UsageError(f"{label} returned {type(built).__name__}, not an nn.Module")
+    if kwargs:
+        empty = next(((n, p) for n, p in built.named_parameters() if p.numel() == 0), None)
+        if empty is not None:
+            shape = "x".join(map(str, empty[1].shape))
+            raise UsageError(f"cannot build {label} with options {_shown(options)}: they leave {empty[0]} "
+                             f"with no elements ({shape}); check the values")
     return built
+
+
+def _shown(options: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
 
 
 def load_model(
     spec: str | nn.Module, *, device: str = "meta", options: Mapping[str, Any] | None = None
 ) -> LoadedModel:
-    """Build or import the model; classes and factories are built directly on `device`."""
-    options = {k: v for k, v in (options or {}).items() if v is not None}
+    """Build or import the model; classes and factories are built directly on `device`.
+
+    Every option must name a parameter of the builder; one given as None keeps its default.
+    """
+    options = dict(options or {})
     if isinstance(spec, nn.Module):
         return LoadedModel(spec, type(spec).__name__, DEFAULT_INPUT)
     if ":" not in spec:
@@ -106,7 +140,7 @@ def load_model(
     label = spec.rpartition(":")[2]
     if isinstance(target, nn.Module):
         if options:
-            raise UsageError(f"{label} is a module instance; options {dict(options)} cannot apply")
+            raise UsageError(f"{label} is a module instance; options {_shown(options)} cannot apply")
         return LoadedModel(target, label, DEFAULT_INPUT)
     if inspect.isclass(target) and not issubclass(target, nn.Module):
         raise UsageError(f"{label} is a class but not an nn.Module")
@@ -118,10 +152,14 @@ def load_model(
 
 
 def read_json_file(path: str | os.PathLike[str], option: str) -> Any:
-    """The JSON a user's file holds, or a one-line UsageError naming the option and the problem."""
+    """The JSON a user's file holds, or a one-line UsageError naming the option and the problem.
+
+    Nesting too deep for the parser, integers beyond int64 and non-finite numbers are refused as
+    malformed input, like a syntax error.
+    """
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            return json.load(f, parse_int=_json_int, parse_constant=_json_constant, parse_float=_json_float)
     except FileNotFoundError:
         raise UsageError(f"{option} {path}: no such file") from None
     except OSError as exc:
@@ -130,3 +168,27 @@ def read_json_file(path: str | os.PathLike[str], option: str) -> Any:
         raise UsageError(f"{option} {path}: not JSON: {exc}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{option} {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{option} {path}: the JSON is nested too deeply to read") from None
+    except MemoryError:
+        raise UsageError(f"{option} {path}: the JSON is too large to read") from None
+    except ValueError as exc:   # from the hooks below, or int()'s limit on digits
+        raise UsageError(f"{option} {path}: {one_line(exc)}") from None
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or abs(value := int(text)) >= 2**63:
+        shown = text if len(text) <= 24 else f"{text[:10]}…{text[-10:]} ({len(text):,} digits)"
+        raise ValueError(f"the number {shown} is too large (beyond 64 bits)")
+    return value
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:24]} is too large for a float")
+    return value
+
+
+def _json_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number archstat reads")

@@ -62,7 +62,7 @@ def command(models: tuple[str, ...], input_text: str | None, latency_file: str |
 
         plot_format(plot)
         check_writable(plot)
-    given = parse_shape(input_text) if input_text is not None else None
+    given = parse_shape(input_text, "--input") if input_text is not None else None
     timings = load_latency(latency_file) if latency_file else None
     names = expand_models(models)
     with _progress(len(names)) as step:

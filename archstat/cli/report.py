@@ -44,7 +44,7 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
 
     check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
-    given = parse_shape(input_text) if input_text is not None else None
+    given = parse_shape(input_text, "--input") if input_text is not None else None
     latency = _read_latency(latency_path) if latency_path is not None else None
     analyses = []
     for name in models:
