@@ -65,14 +65,12 @@ def parse_option(text: str, option: str = "-O") -> tuple[str, Any]:
         value = ast.literal_eval(raw)
     except (RecursionError, MemoryError):
         raise UsageError(f"{option} {key}: the value {abbreviate(raw)} is nested too deeply to read") from None
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError) as exc:
         if "too many nested" in str(exc) or "too complex" in str(exc):
             raise UsageError(f"{option} {key}: the value {abbreviate(raw)} is nested too deeply to read") from None
-        value = raw
-    except ValueError as exc:
         if "digits" in str(exc):   # int() refuses more than sys.get_int_max_str_digits() digits
             raise UsageError(f"{option} {key}: the number in {abbreviate(raw)} is too large") from None
-        value = raw
+        value = raw   # not a literal: a plain string, as -O shortcut=A
     except TypeError:   # a literal that cannot be built, such as a set of lists
         raise UsageError(f"{option} {key}: the value {abbreviate(raw)} is not a valid literal") from None
     if _too_large(value):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from archstat.errors import ArchstatError
+from archstat.errors import ArchstatError, one_line
 from archstat.report.output import atomic_write
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
 from archstat.report.summary import tex
@@ -626,7 +626,7 @@ class _Renderer:
         except ChromeNotFoundError as exc:
             self.abort()
             raise ArchstatError(f"no Chrome or Chromium for image export: set BROWSER_PATH or install chromium "
-                                f"({' '.join(str(exc).split())})") from exc
+                                f"({one_line(exc)})") from exc
         except BaseException:
             self.abort()
             raise

@@ -31,25 +31,26 @@ def _is_stream(mode: int) -> bool:
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early, before any work, when the output cannot be written; the path that will be written.
 
-    That is the final target of a symbolic link, and `Path("-")` for standard output.
+    That is the final target of a symbolic link to a file, the path itself for a device or a FIFO
+    (`/dev/stderr` links to a pipe that has no path), and `Path("-")` for standard output.
     """
     if os.fspath(path) == STDOUT:
         return Path(STDOUT)
     given = Path(path)
-    target = Path(os.path.realpath(given))
-    shown = f"{given} (a link to {target})" if target != given.absolute() and given.is_symlink() else str(given)
     try:
-        mode: int | None = os.stat(target).st_mode
-    except FileNotFoundError:
+        mode: int | None = os.stat(given).st_mode   # through any links
+    except (FileNotFoundError, NotADirectoryError):
         mode = None
     except OSError as exc:
-        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {given}: {exc.strerror or exc}") from None
     if mode is not None and stat.S_ISDIR(mode):
-        raise UsageError(f"cannot write {shown}: it is a directory")
+        raise UsageError(f"cannot write {given}: it is a directory")
     if mode is not None and _is_stream(mode):
-        if not os.access(target, os.W_OK):
-            raise UsageError(f"cannot write {shown}: permission denied")
-        return target
+        if not os.access(given, os.W_OK):
+            raise UsageError(f"cannot write {given}: permission denied")
+        return given
+    target = Path(os.path.realpath(given))
+    shown = f"{given} (a link to {target})" if given.is_symlink() else str(given)
     parent = target.parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {shown}: directory {parent} does not exist")
