@@ -38,9 +38,9 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
     from archstat.analysis.loading import load_model
-    from archstat.cli.options import parse_option, parse_shape, resolve_input, status
+    from archstat.cli.options import emit, parse_option, parse_shape, resolve_input, status
     from archstat.report.html import render_report
-    from archstat.report.output import atomic_write, check_writable
+    from archstat.report.output import check_writable
 
     check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
@@ -54,5 +54,4 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
             analyses.append(analyze(loaded.module, shape, label=loaded.label))
     with status("rendering the report"):
         page = render_report(analyses, latency)
-    atomic_write(output, page)
-    click.echo(f"wrote {output}", err=True)
+    emit(page, output)
