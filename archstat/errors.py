@@ -25,3 +25,30 @@ class ForwardError(ArchstatError):
 
 class InputTooSmallError(ForwardError):
     """The input collapsed to an empty tensor inside the network."""
+
+
+# PyTorch appends the C++ stack to some messages: "Exception raised from f at file:line (most
+# recent call first):" and then one "frame #N: ..." line per frame.
+_CPP_BACKTRACE = "Exception raised from "
+
+
+def one_line(message: object) -> str:
+    """A message (or an exception's) as one line for the user: whitespace folded, C++ backtrace cut."""
+    text = str(message)
+    cut = text.find(_CPP_BACKTRACE)
+    if cut >= 0:
+        text = text[:cut]
+    return " ".join(text.split())
+
+
+def exit_call(exc: SystemExit) -> str:
+    """How user code ended the program: `sys.exit()`, `sys.exit(3)`, `sys.exit('bye')`."""
+    return "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
+
+
+def abbreviate(text: str, limit: int = 40) -> str:
+    """The text as a quoted literal for a message, cut in the middle when longer than `limit` characters."""
+    if len(text) <= limit:
+        return repr(text)
+    half = limit // 2
+    return repr(f"{text[:half]}…{text[-half:]}") + f" ({len(text):,} characters)"

@@ -13,13 +13,13 @@ import difflib
 import fnmatch
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from torch import nn
 
-from archstat.errors import UnknownModelError
+from archstat.errors import UnknownModelError, UsageError
 
 Builder = Callable[..., nn.Module]
 B = TypeVar("B", bound=Builder)
@@ -140,8 +140,31 @@ def model_info(name: str) -> ModelInfo:
         raise UnknownModelError(f"unknown model {name!r}{hint}") from None
 
 
+def check_options(builder: Callable[..., Any], options: Mapping[str, Any], label: str) -> None:
+    """Refuse an option the builder does not take, whatever its value (None included), listing those it does.
+
+    A builder that takes `**kwargs`, or whose signature cannot be read, is left to judge for itself.
+    """
+    try:
+        parameters = inspect.signature(builder).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    accepted = [p.name for p in parameters
+                if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    unknown = [key for key in options if key not in accepted]
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], accepted, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    takes = f"it takes {', '.join(accepted)}" if accepted else "it takes no options"
+    raise UsageError(f"cannot build {label}: it has no option {unknown[0]!r}; {hint}{takes}")
+
+
 def get_model(name: str, **kwargs: Any) -> nn.Module:
-    """Build a zoo network; options given as None keep the builder's own default."""
+    """Build a zoo network; options given as None keep the builder's own default, unknown ones are refused."""
     info = model_info(name)
+    check_options(info.builder, kwargs, name)
     options = {k: v for k, v in kwargs.items() if v is not None}
     return info.builder(**options)

@@ -17,7 +17,7 @@ from archstat.analysis.tracing.execution import make_input, override_tensors, ru
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
-from archstat.errors import ArchstatError, ForwardError, InputTooSmallError, UsageError
+from archstat.errors import ArchstatError, ForwardError, InputTooSmallError, UsageError, exit_call, one_line
 
 DTYPES: dict[str, torch.dtype] = {
     "float32": torch.float32,
@@ -66,10 +66,17 @@ def _where(trace: Trace, paths: Mapping[int, str], label: str) -> str:
     return f"{path} ({type(call.module).__name__}, input {shapes})"
 
 
-def _forward_error(exc: Exception, trace: Trace, paths: Mapping[int, str], label: str,
+def _forward_error(exc: Exception | SystemExit, trace: Trace, paths: Mapping[int, str], label: str,
                    shape: Sequence[int]) -> ArchstatError:
-    message = " ".join(str(exc).split()) or type(exc).__name__
     where = _where(trace, paths, label)
+    if isinstance(exc, SystemExit):
+        return ForwardError(f"the forward of {label} called {exit_call(exc)} at {where}")
+    message = one_line(exc) or type(exc).__name__
+    failed = trace.calls[trace.failed_call].module if trace.failed_call is not None else None
+    empty = [name for name, p in failed.named_parameters(recurse=False) if p.numel() == 0] if failed else []
+    if empty:   # not the input's fault: the layer was built with a zero size (say num_classes=0)
+        return ForwardError(f"the forward of {label} failed at {where}, whose {empty[0]} has no elements "
+                            f"(check the options it was built with): {message}")
     if isinstance(exc, CollapsedError) or _TOO_SMALL.search(message):
         dims = "x".join(map(str, shape))
         return InputTooSmallError(
@@ -126,7 +133,7 @@ def analyze(
             saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
     except ArchstatError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise _forward_error(exc, trace, paths, label, shape) from exc
     finally:
         model.train(was_training)

@@ -7,7 +7,8 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from archstat.errors import ArchstatError, UnknownModelError, UsageError
+from archstat.errors import ArchstatError, UnknownModelError, UsageError, exit_call, one_line
 from archstat.models import model_info
-from archstat.registry import INPUT_SIZE_ATTR
+from archstat.registry import INPUT_SIZE_ATTR, check_options
 
 DEFAULT_INPUT: tuple[int, ...] = (1, 3, 224, 224)
 
@@ -29,6 +30,23 @@ class LoadedModel:
     module: nn.Module
     label: str
     input_shape: tuple[int, ...]
+
+
+@contextmanager
+def _on_path(entry: str) -> Iterator[None]:
+    """`entry` first on sys.path for the block; afterwards that entry alone is removed.
+
+    A user's file may edit sys.path itself: what it added stays, and a matching string it put
+    there is not mistaken for ours (ours is found by identity, not by value).
+    """
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        for i, item in enumerate(sys.path):
+            if item is entry:
+                del sys.path[i]
+                break
 
 
 def _import_attr(spec: str) -> Any:
@@ -45,25 +63,15 @@ def _import_attr(spec: str) -> Any:
             raise UsageError(f"cannot import {source}")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
-        sys.path.insert(0, str(path.resolve().parent))
-        try:
+        with _on_path(str(path.resolve().parent)), _user_code(f"importing {source}"):
             module_spec.loader.exec_module(module)
-        except Exception as exc:
-            raise ArchstatError(f"importing {source} raised {type(exc).__name__}: {exc}") from exc
-        finally:
-            sys.path.pop(0)
     else:
         # As `python -m` does, look beside the user first (a console script's path lacks the cwd).
-        cwd = os.getcwd()
-        sys.path.insert(0, cwd)
-        try:
-            module = importlib.import_module(source)
-        except ImportError as exc:
-            raise UsageError(f"cannot import {source}: {exc}") from exc
-        except Exception as exc:
-            raise ArchstatError(f"importing {source} raised {type(exc).__name__}: {exc}") from exc
-        finally:
-            sys.path.remove(cwd)
+        with _on_path(os.getcwd()), _user_code(f"importing {source}"):
+            try:
+                module = importlib.import_module(source)
+            except ImportError as exc:
+                raise UsageError(f"cannot import {source}: {one_line(exc)}") from exc
     target: Any = module
     for part in attr.split("."):
         if not hasattr(target, part):
@@ -72,25 +80,50 @@ def _import_attr(spec: str) -> Any:
     return target
 
 
-def _build(factory: Any, options: Mapping[str, Any], label: str) -> nn.Module:
+@contextmanager
+def _user_code(what: str) -> Iterator[None]:
+    """Errors and `sys.exit` from the user's own code, as one-line ArchstatErrors saying `what` raised."""
     try:
-        built = factory(**options)
-    except TypeError as exc:
-        raise UsageError(f"cannot build {label} with options {dict(options)}: {exc}") from exc
+        yield
     except ArchstatError:
         raise
+    except SystemExit as exc:
+        raise ArchstatError(f"{what} called {exit_call(exc)}") from None
     except Exception as exc:
-        raise ArchstatError(f"building {label} raised {type(exc).__name__}: {exc}") from exc
+        raise ArchstatError(f"{what} raised {type(exc).__name__}: {one_line(exc)}") from exc
+
+
+def _build(factory: Any, options: Mapping[str, Any], label: str) -> nn.Module:
+    check_options(factory, options, label)
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    with _user_code(f"building {label}"):
+        try:
+            built = factory(**kwargs)
+        except TypeError as exc:
+            raise UsageError(f"cannot build {label} with options {_shown(options)}: {one_line(exc)}") from exc
     if not isinstance(built, nn.Module):
         raise UsageError(f"{label} returned {type(built).__name__}, not an nn.Module")
+    if kwargs:
+        empty = next(((n, p) for n, p in built.named_parameters() if p.numel() == 0), None)
+        if empty is not None:
+            shape = "x".join(map(str, empty[1].shape))
+            raise UsageError(f"cannot build {label} with options {_shown(options)}: they leave {empty[0]} "
+                             f"with no elements ({shape}); check the values")
     return built
+
+
+def _shown(options: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in options.items())
 
 
 def load_model(
     spec: str | nn.Module, *, device: str = "meta", options: Mapping[str, Any] | None = None
 ) -> LoadedModel:
-    """Build or import the model; classes and factories are built directly on `device`."""
-    options = {k: v for k, v in (options or {}).items() if v is not None}
+    """Build or import the model; classes and factories are built directly on `device`.
+
+    Every option must name a parameter of the builder; one given as None keeps its default.
+    """
+    options = dict(options or {})
     if isinstance(spec, nn.Module):
         return LoadedModel(spec, type(spec).__name__, DEFAULT_INPUT)
     if ":" not in spec:
@@ -106,7 +139,7 @@ def load_model(
     label = spec.rpartition(":")[2]
     if isinstance(target, nn.Module):
         if options:
-            raise UsageError(f"{label} is a module instance; options {dict(options)} cannot apply")
+            raise UsageError(f"{label} is a module instance; options {_shown(options)} cannot apply")
         return LoadedModel(target, label, DEFAULT_INPUT)
     if inspect.isclass(target) and not issubclass(target, nn.Module):
         raise UsageError(f"{label} is a class but not an nn.Module")

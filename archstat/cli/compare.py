@@ -65,7 +65,7 @@ def command(models: tuple[str, ...], input_text: str | None, latency_files: tupl
 
         plot_format(plot)
         check_writable(plot)
-    given = parse_shape(input_text) if input_text is not None else None
+    given = parse_shape(input_text, "--input") if input_text is not None else None
     timings = load_latency(latency_files, "--latency")
     names = expand_models(models)
     with _progress(len(names)) as step:

@@ -100,7 +100,7 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
     if torch_device.type == "meta":
         raise UsageError("--device meta cannot be timed; use cpu or cuda")
     loaded = load_model(model, device=str(torch_device), options=dict(parse_option(o) for o in options))
-    sample = parse_shape(input_text) if input_text is not None else loaded.input_shape[1:]
+    sample = parse_shape(input_text, "--input") if input_text is not None else loaded.input_shape[1:]
     with _progress(len(set(batches))) as step:
         result = measure_latency(loaded.module, sample, batches, label=loaded.label, device=torch_device,
                                  dtype=dtype, channels_last=channels_last, per_layer=per_layer, warmup=warmup,

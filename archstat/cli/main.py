@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 import click
 
 from archstat.cli import compare, figures, latency, listing, report, rf, summary
-from archstat.errors import ArchstatError
+from archstat.errors import ArchstatError, exit_call, one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -31,35 +33,81 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
+# Exit codes, as documented in the README.
+EXIT_OK = 0
+EXIT_ERROR = 1          # the model or the domain: a forward that raises, an input too small, a failed --check
+EXIT_USAGE = 2          # the command line: a malformed option, an unknown model, an unwritable -o
+EXIT_INTERNAL = 3       # a bug in archstat
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), or KeyboardInterrupt raised by the model's code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: one line on stderr and a non-zero exit for every error, never a traceback."""
-    try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="archstat", standalone_mode=False)
-    except ArchstatError as exc:
-        click.echo(f"archstat: error: {_one_line(str(exc))}", err=True)
-        return exc.exit_code
-    except click.ClickException as exc:
-        click.echo(f"archstat: error: {_one_line(exc.format_message())}", err=True)
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("archstat: aborted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("archstat: interrupted", err=True)
-        return 130
-    except Exception as exc:  # the promise is one line, never a traceback
-        if os.environ.get("ARCHSTAT_DEBUG"):
-            raise
-        click.echo(f"archstat: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-                   "(set ARCHSTAT_DEBUG=1 for the traceback)", err=True)
-        return 3
-    return 0
+    """Entry point: one line on stderr and a non-zero exit for every error, never a traceback.
+
+    Warnings raised while the command runs (PyTorch's, the model's) are held back: an error line
+    mentions them, a successful run stays quiet.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            _invoke(list(argv) if argv is not None else sys.argv[1:])
+            return EXIT_OK
+        except click.exceptions.Exit as exc:   # --help, --version
+            return int(exc.exit_code)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                code, line = _ending(exc)
+            else:   # the reader of stdout went away (`| head`): nothing left to tell anyone
+                _silence_stdout()
+                return EXIT_ERROR
+        except BaseException as exc:  # the promise is one line, never a traceback
+            code, line = _ending(exc)
+    if code != EXIT_INTERRUPTED:
+        line += _warned(caught)
+    click.echo(f"archstat: {line}", err=True)
+    return code
+
+
+def _invoke(args: list[str]) -> None:
+    # Not cli.main(): on Ctrl-C it prints an empty line of its own before raising Abort.
+    with cli.make_context("archstat", args) as ctx:
+        cli.invoke(ctx)
+
+
+def _ending(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the line for an exception that ended the command."""
+    if isinstance(exc, ArchstatError):
+        return exc.exit_code, f"error: {one_line(exc)}"
+    if isinstance(exc, click.ClickException):
+        return exc.exit_code, f"error: {one_line(exc.format_message())}"
+    if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):
+        return EXIT_INTERRUPTED, "interrupted"
+    if isinstance(exc, SystemExit):   # click never raises it here, so the model's code did
+        return EXIT_ERROR, f"error: the model's code called {exit_call(exc)}"
+    if os.environ.get("ARCHSTAT_DEBUG") or not isinstance(exc, Exception):
+        raise exc
+    return EXIT_INTERNAL, (f"internal error: {type(exc).__name__}: {one_line(exc)} "
+                           "(set ARCHSTAT_DEBUG=1 for the traceback)")
+
+
+def _warned(caught: list[warnings.WarningMessage]) -> str:
+    """' (2 warnings while it ran, the first: UserWarning: ...)', or nothing."""
+    if not caught:
+        return ""
+    first = caught[0]
+    text = one_line(f"{first.category.__name__}: {first.message}")
+    text = text if len(text) <= WARNING_CHARS else text[: WARNING_CHARS - 1] + "…"
+    count = "1 warning" if len(caught) == 1 else f"{len(caught)} warnings"
+    return f" ({count} while it ran, the first: {text})"
+
+
+WARNING_CHARS = 120
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's final flush does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -11,41 +11,86 @@ from typing import Any
 
 import click
 
-from archstat.errors import UsageError
-from archstat.report.output import atomic_write
+from archstat.errors import UsageError, abbreviate
+from archstat.report.output import STDOUT, atomic_write
 
 SHAPE_HELP = "input shape, e.g. 1x3x224x224 (the batch may be left out: 3x224x224)"
 
 
-def parse_shape(text: str, option: str = "--input") -> tuple[int, ...]:
-    """"1x3x224x224" -> (1, 3, 224, 224); a clear error otherwise."""
+MAX_SIZE = 2**31 - 1   # one axis; PyTorch's indexing and most kernels stop at int32 sizes
+MAX_ELEMENTS = 2**62   # a whole tensor, with room below int64 for the byte count
+MAX_LITERAL = 10_000   # characters in one -O value; a typed option is far shorter
+
+
+def parse_shape(text: str, option: str) -> tuple[int, ...]:
+    """"1x3x224x224" -> (1, 3, 224, 224); a one-line error naming `option` otherwise."""
     if not text.strip():
         raise UsageError(f"malformed {option} '': write sizes joined by x, like 1x3x224x224")
-    parts = text.lower().replace("×", "x").split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        raise UsageError(f"malformed {option} {text!r}: write sizes joined by x, like 1x3x224x224") from None
+    parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        if all(p.lstrip("+-").isdigit() for p in parts):
+            raise UsageError(f"malformed {option} {abbreviate(text)}: every size must be a positive integer")
+        raise UsageError(f"malformed {option} {abbreviate(text)}: write sizes joined by x, like 1x3x224x224")
+    if any(len(p) > len(str(MAX_SIZE)) for p in parts) or any(int(p) > MAX_SIZE for p in parts):
+        raise UsageError(f"{option} {abbreviate(text)}: a size above {MAX_SIZE:,} (2³¹ − 1) is not supported")
+    dims = tuple(int(p) for p in parts)
     if any(d <= 0 for d in dims):
-        raise UsageError(f"malformed {option} {text!r}: every size must be a positive integer")
+        raise UsageError(f"malformed {option} {abbreviate(text)}: every size must be a positive integer")
+    elements = 1
+    for d in dims:
+        elements *= d
+    if elements > MAX_ELEMENTS:
+        raise UsageError(f"{option} {abbreviate(text)}: {elements:.3g} elements is more than a tensor can hold")
     return dims
 
 
-def parse_option(text: str) -> tuple[str, Any]:
-    """"num_classes=10" -> ("num_classes", 10); values are Python literals or plain strings."""
+def parse_option(text: str, option: str = "-O") -> tuple[str, Any]:
+    """"num_classes=10" -> ("num_classes", 10); values are Python literals or plain strings.
+
+    A value too deeply nested, too long or too large for Python's parser is a one-line error
+    naming `option`, never a RecursionError or MemoryError.
+    """
     key, sep, raw = text.partition("=")
-    if not sep or not key.strip().isidentifier():
-        raise UsageError(f"malformed -O {text!r}: write key=value, like -O num_classes=10")
-    lowered = raw.strip().lower()
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key.isidentifier():
+        raise UsageError(f"malformed {option} {abbreviate(text)}: write key=value, like {option} num_classes=10")
+    lowered = raw.lower()
     if lowered in ("true", "false"):
-        return key.strip(), lowered == "true"
+        return key, lowered == "true"
     if lowered in ("none", "null"):
-        return key.strip(), None
+        return key, None
+    if len(raw) > MAX_LITERAL:
+        raise UsageError(f"{option} {key}: the value is {len(raw):,} characters long; at most {MAX_LITERAL:,}")
     try:
-        value = ast.literal_eval(raw.strip())
-    except (ValueError, SyntaxError):
-        value = raw.strip()
-    return key.strip(), value
+        value = ast.literal_eval(raw)
+    except (RecursionError, MemoryError):
+        raise UsageError(f"{option} {key}: the value {abbreviate(raw)} is nested too deeply to read") from None
+    except (SyntaxError, ValueError) as exc:
+        if "too many nested" in str(exc) or "too complex" in str(exc):
+            raise UsageError(f"{option} {key}: the value {abbreviate(raw)} is nested too deeply to read") from None
+        if "digits" in str(exc):   # int() refuses more than sys.get_int_max_str_digits() digits
+            raise UsageError(f"{option} {key}: the number in {abbreviate(raw)} is too large") from None
+        value = raw   # not a literal: a plain string, as -O shortcut=A
+    except TypeError:   # a literal that cannot be built, such as a set of lists
+        raise UsageError(f"{option} {key}: the value {abbreviate(raw)} is not a valid literal") from None
+    if _too_large(value):
+        raise UsageError(f"{option} {key}: the number in {abbreviate(raw)} is too large (above 2⁶³)")
+    return key, value
+
+
+def _too_large(value: Any) -> bool:
+    """Whether a parsed literal holds an integer that no builder option can mean (beyond int64)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) >= 2**63
+    if isinstance(value, complex | float):
+        return False
+    if isinstance(value, dict):
+        return any(_too_large(k) or _too_large(v) for k, v in value.items())
+    if isinstance(value, tuple | list | set | frozenset):
+        return any(_too_large(v) for v in value)
+    return False
 
 
 def resolve_input(model_default: Sequence[int], given: tuple[int, ...] | None) -> tuple[int, ...] | None:
@@ -71,12 +116,12 @@ def terminal_width() -> int:
 
 
 def emit(text: str, output: str | None) -> None:
-    """Print the text, or write it to `output` and say so on stderr."""
-    if output:
-        atomic_write(output, text)
-        click.echo(f"wrote {output}", err=True)
-    else:
+    """Print the text, or write it to `output` (`-` is stdout) and say so on stderr."""
+    if not output or output == STDOUT:
         click.echo(text, nl=False)
+        return
+    atomic_write(output, text)
+    click.echo(f"wrote {output}", err=True)
 
 
 class status:

@@ -22,15 +22,15 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
     from archstat.analysis.loading import load_model
-    from archstat.cli.options import parse_option, parse_shape, resolve_input, status
+    from archstat.cli.options import emit, parse_option, parse_shape, resolve_input, status
     from archstat.errors import UsageError
     from archstat.measure.results import read_result
     from archstat.report.html import render_report
-    from archstat.report.output import atomic_write, check_writable
+    from archstat.report.output import check_writable
 
     check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
-    given = parse_shape(input_text) if input_text is not None else None
+    given = parse_shape(input_text, "--input") if input_text is not None else None
     latency = [read_result(path, "--latency") for path in latency_paths]
     analyses = []
     for name in models:
@@ -43,5 +43,4 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
             page = render_report(analyses, latency)
         except UsageError as exc:     # a result that does not fit these models
             raise UsageError(f"--latency: {exc}") from None
-    atomic_write(output, page)
-    click.echo(f"wrote {output}", err=True)
+    emit(page, output)

@@ -49,7 +49,7 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
         from archstat.analysis.rf.stack import analyze_stack, parse_stack
         from archstat.report.rf_stack import stack_document
 
-        size = parse_shape(size_text) if size_text is not None else None
+        size = parse_shape(size_text, "--size") if size_text is not None else None
         if size is not None and len(size) != 2:
             raise UsageError(f"malformed --size {size_text!r}: write HxW, like 56x56")
         result = analyze_stack(
@@ -70,7 +70,7 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
 
     builder_options = dict(parse_option(o) for o in options)
     loaded = load_model(model, device="meta", options=builder_options)
-    given = parse_shape(input_text) if input_text is not None else None
+    given = parse_shape(input_text, "--input") if input_text is not None else None
     shape = resolve_input(loaded.input_shape, given) or loaded.input_shape
     with status(f"analysing {loaded.label}"):
         analysis = analyze(loaded.module, shape, label=loaded.label)

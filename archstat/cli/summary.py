@@ -43,7 +43,7 @@ def summary(model: str, input_text: str | None, options: tuple[str, ...], depth:
     if output:
         check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
-    given = parse_shape(input_text) if input_text is not None else None
+    given = parse_shape(input_text, "--input") if input_text is not None else None
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options)
     shape = resolve_input(loaded.input_shape, given)

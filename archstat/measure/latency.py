@@ -27,7 +27,7 @@ from torch import nn
 
 from archstat.analysis.analyze import analyze, make_input, resolve_device, resolve_dtype
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.errors import ArchstatError, ForwardError, UsageError
+from archstat.errors import ArchstatError, ForwardError, UsageError, one_line
 from archstat.measure.peaks import (
     DevicePeaks,
     compute_ceiling,
@@ -183,10 +183,16 @@ def preserved_state(model: nn.Module) -> Iterator[None]:
         torch.set_grad_enabled(flags[4])
 
 
+# What allocators say when they run out: CUDA ("CUDA out of memory"), the CPU allocator
+# ("DefaultCPUAllocator: can't allocate memory: ...", "... not enough memory: ..."), MPS and XPU.
+_OUT_OF_MEMORY = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory")
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
-    """CUDA's OutOfMemoryError, or the RuntimeError the CPU allocator raises."""
-    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+    """CUDA's OutOfMemoryError, Python's MemoryError, or the RuntimeError an allocator raises."""
+    if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and any(text in str(exc).lower() for text in _OUT_OF_MEMORY)
 
 
 # ------------------------------------------------------------------------------------------ one batch
@@ -486,10 +492,10 @@ def _batch(model: nn.Module, sample_shape: Sequence[int], batch: int, settings: 
         raise
     except Exception as exc:
         if not is_out_of_memory(exc):
-            message = " ".join(str(exc).split()) or type(exc).__name__
+            message = one_line(exc) or type(exc).__name__
             raise ForwardError(f"the forward of {label} at batch {batch} raised {type(exc).__name__}: "
                                f"{message}") from exc
-        oom = " ".join(str(exc).split())[:200]
+        oom = one_line(exc)[:200]
     # Out of the except block, so the traceback (and the tensors its frames hold) is gone.
     gc.collect()
     if settings.device.type == "cuda":

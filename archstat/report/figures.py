@@ -8,12 +8,15 @@ writes `NN_name.<format>` for each image format and `NN_name.{md,tex,csv}` besid
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import re
+import signal
+import subprocess
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from archstat.errors import ArchstatError
+from archstat.errors import ArchstatError, one_line
 from archstat.report.output import atomic_write
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
 from archstat.report.table import Column, Document, Table
@@ -35,6 +38,8 @@ IMAGE_FORMATS = ("svg", "png", "pdf")
 TABLE_FORMATS = ("md", "tex", "csv")
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 PNG_SCALE = 2                       # 2560×1440: crisp on a projector
+CLOSE_TIMEOUT_S = 10.0              # a polite browser close takes well under a second
+KILL_WAIT_S = 1.0                   # for the killed browser, and then for kaleido's tasks to end
 TICK_SIZE = 16
 LABEL_SIZE = 15
 
@@ -569,7 +574,10 @@ class _Renderer:
     """One headless Chromium driven through kaleido's async API on a private event loop.
 
     kaleido's own sync server runs the browser in a thread that hangs the caller when the browser
-    cannot start; here every error is raised in the caller's thread.
+    cannot start; here every error is raised in the caller's thread. Shutting down is bounded: a
+    browser that does not close in time, or any browser left when the caller is interrupted, is
+    killed with its whole process group (kaleido starts it in a session of its own, so Ctrl-C in
+    the terminal never reaches it, and its log-reading thread would keep Python from exiting).
     """
 
     def __init__(self) -> None:
@@ -580,31 +588,67 @@ class _Renderer:
         except ImportError as exc:
             raise ArchstatError("image export needs kaleido (pip install 'kaleido>=1') and Chrome or Chromium") from exc
         self._loop = asyncio.new_event_loop()
+        self._kaleido: Any = None
         try:
-            self._kaleido = self._loop.run_until_complete(self._open(kaleido.Kaleido))
+            self._loop.run_until_complete(self._open(kaleido.Kaleido))
         except ChromeNotFoundError as exc:
-            self._loop.close()
+            self.abort()
             raise ArchstatError(f"no Chrome or Chromium for image export: set BROWSER_PATH or install chromium "
-                                f"({' '.join(str(exc).split())})") from exc
+                                f"({one_line(exc)})") from exc
         except BaseException:
-            self._loop.close()
+            self.abort()
             raise
 
-    @staticmethod
-    async def _open(factory: Callable[[], Any]) -> Any:
-        browser = factory()
-        await browser.open()
-        return browser
+    async def _open(self, factory: Callable[[], Any]) -> None:
+        self._kaleido = factory()   # kept before opening, so an interrupted start can still be killed
+        await self._kaleido.open()
 
     def render(self, fig: go.Figure, fmt: str) -> bytes:
         opts = {"format": fmt, "width": WIDTH, "height": HEIGHT, "scale": PNG_SCALE if fmt == "png" else 1}
         return bytes(self._loop.run_until_complete(self._kaleido.calc_fig(fig.to_dict(), opts=opts)))
 
     def close(self) -> None:
+        """Close the browser politely, within CLOSE_TIMEOUT_S; kill it if it is still there."""
         try:
-            self._loop.run_until_complete(self._kaleido.close())
-        finally:
-            self._loop.close()
+            self._loop.run_until_complete(asyncio.wait_for(self._kaleido.close(), CLOSE_TIMEOUT_S))
+        except BaseException:   # a hung close, or an interrupt while closing
+            self.abort()
+            raise
+        self._finish()
+
+    def abort(self) -> None:
+        """Kill the browser's process group at once, then let kaleido tidy up; for interrupts and failures."""
+        for name in ("choreographer", "kaleido"):   # their warnings about the killed browser are ours to tell
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        process = getattr(self._kaleido, "subprocess", None)
+        if process is not None and process.poll() is None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(KILL_WAIT_S)
+        if self._kaleido is not None:
+            # Closing the pipe first wakes choreographer's reader thread, which its own close waits
+            # 2 s for when the browser has died; close() then shuts kaleido's log pipe, whose reader
+            # thread would otherwise keep Python from exiting.
+            with suppress(Exception):
+                self._kaleido._channel.close()
+            with suppress(Exception):
+                self._loop.run_until_complete(asyncio.wait_for(self._kaleido.close(), KILL_WAIT_S))
+        self._finish()
+
+    def _finish(self) -> None:
+        """Cancel what kaleido left running on the loop and close it, quietly."""
+        if self._loop.is_closed():
+            return
+        # kaleido's tasks end in errors once the browser is gone; nobody is left to read them
+        self._loop.set_exception_handler(lambda loop, context: None)
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            with suppress(BaseException):
+                self._loop.run_until_complete(asyncio.wait(pending, timeout=KILL_WAIT_S))
+        self._loop.close()
 
 
 _session: list[_Renderer] = []   # the renderer of the innermost open image_session
@@ -617,9 +661,12 @@ def image_session() -> Iterator[None]:
     _session.append(renderer)
     try:
         yield
-    finally:
+    except BaseException:
         _session.remove(renderer)
-        renderer.close()
+        renderer.abort()
+        raise
+    _session.remove(renderer)
+    renderer.close()
 
 
 def _stable_svg(svg: str) -> str:

@@ -23,12 +23,13 @@ from itertools import groupby
 from typing import Any
 
 from archstat.analysis.rf.field import Field
-from archstat.errors import UsageError
+from archstat.errors import UsageError, abbreviate
 
 GRAMMAR = "KxK[sS][dD][pP][xN] or max|avgK[sS][pP][xN], comma-separated, e.g. 3x3x3 or 7x7s2,max3s2"
 CONVENTION = "weights of C→C convs without bias, in multiples of C²; MACs = multiply-accumulates"
 POOLS = ("max", "avg")
 MAX_LAYERS = 1000  # a spec is typed by hand; more than this is a typo such as x10000
+MAX_NUMBER = 100_000  # a kernel, stride, dilation, padding or repeat; larger is a typo too
 
 _CONV = re.compile(r"([0-9]+)x([0-9]+)((?:[sdp][0-9]+)*)(?:x([0-9]+))?", re.ASCII)
 _POOL = re.compile(r"(max|avg)([0-9]+)((?:[sp][0-9]+)*)(?:x([0-9]+))?", re.ASCII)
@@ -219,7 +220,14 @@ def _pair(field: Field, attr: str) -> tuple[int, int]:
 
 
 def _malformed(option: str, spec: str, detail: str) -> UsageError:
-    return UsageError(f"malformed {option} {spec!r}: {detail}; expected {GRAMMAR}")
+    return UsageError(f"malformed {option} {abbreviate(spec, 60)}: {detail}; expected {GRAMMAR}")
+
+
+def _number(text: str, option: str, spec: str) -> int:
+    """One number of a spec; more digits than a hand-typed layer has is refused before int() reads them."""
+    if len(text) > len(str(MAX_NUMBER)) or int(text) > MAX_NUMBER:
+        raise _malformed(option, spec, f"{abbreviate(text, 20)} is larger than {MAX_NUMBER:,}")
+    return int(text)
 
 
 def _parse_piece(piece: str, option: str, spec: str) -> tuple[StackLayer, int]:
@@ -228,28 +236,28 @@ def _parse_piece(piece: str, option: str, spec: str) -> tuple[StackLayer, int]:
     pool = _POOL.fullmatch(piece)
     match = conv or pool
     if match is None:
-        raise _malformed(option, spec, f"{piece!r} is not a layer")
+        raise _malformed(option, spec, f"{abbreviate(piece)} is not a layer")
     suffixes: dict[str, int] = {}
     for letter, number in _SUFFIX.findall(match.group(3)):
         if letter in suffixes:
-            raise _malformed(option, spec, f"{piece!r} gives {letter} twice")
-        suffixes[letter] = int(number)
-    repeat = int(match.group(4)) if match.group(4) is not None else 1
+            raise _malformed(option, spec, f"{abbreviate(piece)} gives {letter} twice")
+        suffixes[letter] = _number(number, option, spec)
+    repeat = _number(match.group(4), option, spec) if match.group(4) is not None else 1
     if conv is not None:
-        kernel = (int(conv.group(1)), int(conv.group(2)))
+        kernel = (_number(conv.group(1), option, spec), _number(conv.group(2), option, spec))
         dilation = suffixes.get("d", 1)
         padding = (suffixes["p"],) * 2 if "p" in suffixes else same_padding(kernel, dilation)
         layer = StackLayer("conv", kernel, suffixes.get("s", 1), dilation, (padding[0], padding[1]))
     else:
-        k = int(match.group(2))
+        k = _number(match.group(2), option, spec)
         pad = suffixes.get("p", 0)
         layer = StackLayer(match.group(1), (k, k), suffixes.get("s", k), 1, (pad, pad))
         if pad > k // 2:
-            raise _malformed(option, spec, f"{piece!r} pads {pad}, more than half its kernel {k}")
+            raise _malformed(option, spec, f"{abbreviate(piece)} pads {pad}, more than half its kernel {k}")
     for what, value in (("kernel", min(layer.kernel)), ("stride", layer.stride), ("dilation", layer.dilation),
                         ("repeat", repeat)):
         if value < 1:
-            raise _malformed(option, spec, f"{piece!r} has {what} {value} (must be at least 1)")
+            raise _malformed(option, spec, f"{abbreviate(piece)} has {what} {value} (must be at least 1)")
     return layer, repeat
 
 

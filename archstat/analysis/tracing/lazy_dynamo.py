@@ -29,8 +29,12 @@ class _StandIn(types.ModuleType):
         self.guarded: list[Callable[..., Any]] = []
 
     def disable(
-        self, fn: Callable[..., Any], recursive: bool = True, wrapping: bool = True
-    ) -> Callable[..., Any]:
+        self, fn: Callable[..., Any] | None = None, recursive: bool = True, *, reason: str | None = None,
+        wrapping: bool = True,
+    ) -> Any:
+        """As `torch._dynamo.disable`, without the guard: `fn` itself (or a decorator returning it)."""
+        if fn is None:
+            return lambda inner: self.disable(inner, recursive, reason=reason, wrapping=wrapping)
         self.guarded.append(fn)
         return fn
 

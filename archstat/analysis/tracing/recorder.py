@@ -82,6 +82,22 @@ class Trace:
     failed_call: int | None = None                            # innermost open call on error
 
 
+class _StorageRef(StorageWeakRef):
+    """A storage weak reference whose finaliser tolerates never having been initialised.
+
+    Under `torch.compile`, dynamo's frame hook also catches this recorder's `__torch_dispatch__`
+    (PyTorch calls it from C++ while the compiled frame runs), traces it symbolically, builds
+    these objects without running `__init__` and drops them when it falls back to eager; the
+    stock `__del__` then prints an ignored AttributeError traceback for each.
+    """
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        if hasattr(self, "_free_weak_ref"):
+            super().__del__()
+
+
 def _storage_key(t: torch.Tensor) -> int | None:
     try:
         return int(t.untyped_storage()._cdata)
@@ -117,7 +133,7 @@ class _Recorder(MetaShortcuts):
         self.calls_of: dict[int, Iterator[int]] = {}
         # Storage identity -> allocation id, with a weak reference to tell a live storage from a
         # freed one whose address a later tensor (even one made outside the trace) reuses.
-        self.alloc_of: dict[int, tuple[int, StorageWeakRef]] = {}
+        self.alloc_of: dict[int, tuple[int, _StorageRef]] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
         # Receptive field per tensor object (views differ from their base: flatten ends it).
@@ -149,7 +165,7 @@ class _Recorder(MetaShortcuts):
         key = _storage_key(t)
         if key is None:
             return
-        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageWeakRef(t.untyped_storage()))
+        self.alloc_of[key] = (len(self.trace.alloc_bytes), _StorageRef(t.untyped_storage()))
         self.trace.alloc_bytes.append(t.untyped_storage().nbytes())
         self.trace.alloc_op.append(op_index)
 
