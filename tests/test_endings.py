@@ -431,9 +431,8 @@ def test_ctrl_c_during_figure_export_kills_the_browser_and_exits(tmp_path: Path)
         return any("chrom" in cmdline for cmdline in browser.values())
 
     _wait_for(browser_started, proc, "the browser started")
-    seconds, err = _interrupt(proc)
+    _, err = _interrupt(proc)   # how fast it exits is measured by benchmarks/interrupt.py, not here
     assert proc.returncode == 130
     assert [line for line in err.splitlines() if not line.startswith("wrote ")] == ["archstat: interrupted"]
-    assert seconds < 5, f"took {seconds:.1f} s to exit after Ctrl-C"   # the bound, 10x what it takes
     left = {pid: cmdline for pid, cmdline in browser.items() if _alive(pid, cmdline)}
     assert left == {}, f"browser processes left behind: {left}"
