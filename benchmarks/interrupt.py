@@ -52,7 +52,8 @@ def one_run(out: Path) -> dict[str, float | int]:
     seen: set[int] = set()
     while not (seen := browsers(proc.pid)):
         if proc.poll() is not None:
-            raise SystemExit(f"the export ended before the browser started: {proc.stderr.read().decode()}")
+            _, err = proc.communicate()
+            raise SystemExit(f"the export ended before the browser started: {err.decode()}")
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)
     sent = time.monotonic()
