@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
 import torch
@@ -11,8 +12,9 @@ from torch import nn
 
 from archstat.analysis.loading import load_model
 from archstat.analysis.ops.costs import CATEGORIES
-from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
+from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
+from archstat.analysis.rf.growth import compute_growth
 from archstat.analysis.tracing.execution import make_input, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
@@ -229,6 +231,21 @@ def _assemble(
         totals=totals,
         unsupported=unsupported,
         training_mode=training_mode,
+        growth=compute_growth(rows, shape),
+        cumulative=_cumulative(rows),
+    )
+
+
+def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:
+    """Running sums of parameters, MACs and layer outputs over the leaves, in execution order."""
+    leaves = [r for r in rows if r.is_leaf and r.depth > 0]
+    running = [list(accumulate(r.params for r in leaves)), list(accumulate(r.macs for r in leaves)),
+               list(accumulate(r.activation_bytes for r in leaves))]
+    totals = [sums[-1] if sums else 0 for sums in running]
+    return tuple(
+        CumulativeShare(row, *sums, *(100 * part / whole if whole else 0.0
+                                      for part, whole in zip(sums, totals, strict=True)))
+        for row, sums in zip(leaves, zip(*running, strict=True), strict=True)
     )
 
 
