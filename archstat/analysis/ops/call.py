@@ -11,13 +11,14 @@ a parameter the value it means when absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import torch
 
 Value = TypeVar("Value")
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +66,14 @@ def register(table: dict[Any, Value], ops: Iterable[Any], value: Value) -> None:
         if op in table:
             raise ValueError(f"{op} is registered twice")
         table[op] = value
+
+
+def registering(table: dict[Any, Any], ops: Iterable[Any],
+                entry: Callable[[Callable[..., Any]], Any] = lambda fn: fn) -> Callable[[Fn], Fn]:
+    """A decorator that registers the function it decorates, as `entry(fn)`, under each op."""
+
+    def add(fn: Fn) -> Fn:
+        register(table, ops, entry(fn))
+        return fn
+
+    return add

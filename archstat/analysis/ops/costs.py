@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 import torch
 from torch import Tensor
 
-from archstat.analysis.ops.call import register
+from archstat.analysis.ops.call import register, registering
 
 aten = torch.ops.aten
 
@@ -53,14 +53,8 @@ FORMULAS: dict[Any, tuple[Category, Formula]] = {}
 
 
 def formula(category: Category, *ops: Any) -> Callable[[F], F]:
-    """Register `fn` as the cost of each op packet in `ops`, counted under `category`."""
-
-    def add(fn: F) -> F:
-        entry: tuple[Category, Formula] = (category, fn)
-        register(FORMULAS, ops, entry)
-        return fn
-
-    return add
+    """Register the decorated function as the cost of each op packet in `ops`, counted under `category`."""
+    return registering(FORMULAS, ops, lambda fn: (category, fn))
 
 
 def _numel(shape: Sequence[int]) -> int:

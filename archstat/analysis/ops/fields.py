@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor
 
-from archstat.analysis.ops.call import OpCall, register
+from archstat.analysis.ops.call import OpCall, registering
 from archstat.analysis.rf.field import Field, merge
 
 aten = torch.ops.aten
@@ -30,14 +30,8 @@ RULES: dict[Any, Rule] = {}
 
 
 def rule(*ops: Any) -> Callable[[R], R]:
-    """Register `fn` as the receptive-field rule of each op packet in `ops`."""
-
-    def add(fn: R) -> R:
-        entry: Rule = fn
-        register(RULES, ops, entry)
-        return fn
-
-    return add
+    """Register the decorated function as the receptive-field rule of each op packet in `ops`."""
+    return registering(RULES, ops)
 
 
 def _expand(values: Sequence[int] | int, n: int) -> list[int]:

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from archstat.analysis.ops.call import named_args, register
+from archstat.analysis.ops.call import named_args, register, registering
 
 aten = torch.ops.aten
 
@@ -31,14 +31,8 @@ _META_SHORTCUTS: dict[Any, Shortcut] = {}
 
 
 def shortcut(*overloads: Any) -> Callable[[S], S]:
-    """Register `fn` as the meta shortcut of each op overload in `overloads`."""
-
-    def add(fn: S) -> S:
-        entry: Shortcut = fn
-        register(_META_SHORTCUTS, overloads, entry)
-        return fn
-
-    return add
+    """Register the decorated function as the meta shortcut of each op overload in `overloads`."""
+    return registering(_META_SHORTCUTS, overloads)
 
 
 def _empty(shape: Sequence[int], like: Tensor, dtype: torch.dtype | None = None) -> Tensor:
