@@ -5,6 +5,9 @@ A `TorchDispatchMode` sees each op after PyTorch has decomposed the Python-level
 the same way as module ops. Forward hooks keep a stack of open module calls; the op is charged
 to the innermost one. Tensor lifetimes are followed through storage identity: an op output that
 the op's schema does not mark as an alias is a new allocation.
+
+Each op's arguments are named once (`ops.call.named_args`); the meta shortcut and the memory,
+receptive-field and cost observers all read that one `OpCall`.
 """
 
 from __future__ import annotations
