@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from archstat.analysis.analyze import analyze
 from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
-from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
+from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, Growth, LayerStats, Totals
 
-__all__ = ["CATEGORIES", "CONVENTIONS", "Analysis", "CategoryCost", "LayerStats", "Totals", "analyze"]
+__all__ = [
+    "CATEGORIES", "CONVENTIONS", "Analysis", "CategoryCost", "CumulativeShare", "Growth", "LayerStats", "Totals",
+    "analyze",
+]

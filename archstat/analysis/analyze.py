@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 from typing import Any
 
 import torch
@@ -11,9 +12,10 @@ from torch import nn
 
 from archstat.analysis.loading import load_model
 from archstat.analysis.ops.costs import CATEGORIES
-from archstat.analysis.records import Analysis, CategoryCost, LayerStats, Totals
+from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
-from archstat.analysis.tracing.execution import make_input, override_tensors, run_model
+from archstat.analysis.rf.growth import compute_growth
+from archstat.analysis.tracing.execution import make_input, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
@@ -105,7 +107,7 @@ def analyze(
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
     On the default meta device nothing is allocated and no arithmetic runs, so the cost does
-    not depend on batch size or resolution. The model is returned in the mode it came in.
+    not depend on batch size or resolution. The model comes back as it came in (`preserved_state`).
     `receptive_fields=False` skips the receptive-field rules (every row's `rf` is then None).
     """
     torch_dtype = resolve_dtype(dtype)
@@ -114,29 +116,27 @@ def analyze(
     model, label = loaded.module, label or loaded.label
     shape = _validate_shape(input_shape or loaded.input_shape)
     paths = {id(m): name for name, m in model.named_modules()}
-    was_training = model.training
     trace = Trace()
     try:
-        model.eval()
-        tensors = override_tensors(model, torch_device, torch_dtype)
-        x = make_input(shape, torch_dtype, torch_device)
-        with dynamo_deferred():
-            with recording(model) as (trace, recorder), torch.no_grad():
-                recorder.allocate(x, -1)
-                if receptive_fields:
-                    recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
-                output = run_model(model, tensors, x)
-                for t in [x, *tensors_in(output)]:
-                    alloc = recorder.alloc_id(t)
-                    if alloc is not None:
-                        trace.output_allocs.add(alloc)
-            saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
+        with preserved_state(model):
+            model.eval()
+            tensors = override_tensors(model, torch_device, torch_dtype)
+            x = make_input(shape, torch_dtype, torch_device)
+            with dynamo_deferred():
+                with recording(model) as (trace, recorder), torch.no_grad():
+                    recorder.allocate(x, -1)
+                    if receptive_fields:
+                        recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
+                    output = run_model(model, tensors, x)
+                    for t in [x, *tensors_in(output)]:
+                        alloc = recorder.alloc_id(t)
+                        if alloc is not None:
+                            trace.output_allocs.add(alloc)
+                saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
     except ArchstatError:
         raise
     except (Exception, SystemExit) as exc:
         raise _forward_error(exc, trace, paths, label, shape) from exc
-    finally:
-        model.train(was_training)
     return _assemble(model, label, shape, torch_dtype, torch_device, trace, paths, saved_bytes, training_mode)
 
 
@@ -238,6 +238,21 @@ def _assemble(
         totals=totals,
         unsupported=unsupported,
         training_mode=training_mode,
+        growth=compute_growth(rows, shape),
+        cumulative=_cumulative(rows),
+    )
+
+
+def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:
+    """Running sums of parameters, MACs and layer outputs over the leaves, in execution order."""
+    leaves = [r for r in rows if r.is_leaf and r.depth > 0]
+    running = [list(accumulate(r.params for r in leaves)), list(accumulate(r.macs for r in leaves)),
+               list(accumulate(r.activation_bytes for r in leaves))]
+    totals = [sums[-1] if sums else 0 for sums in running]
+    return tuple(
+        CumulativeShare(row, *sums, *(100 * part / whole if whole else 0.0
+                                      for part, whole in zip(sums, totals, strict=True)))
+        for row, sums in zip(leaves, zip(*running, strict=True), strict=True)
     )
 
 

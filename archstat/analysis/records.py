@@ -109,6 +109,46 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class Growth:
+    """Receptive-field growth: the spatial layers in execution order and the summary figures of
+    their fields (computed once by `archstat.analysis.rf.growth.compute_growth`)."""
+
+    rows: tuple[LayerStats, ...]         # spatial layers in the order their outputs are made
+    final: LayerStats | None             # the layer with the largest field
+    covering: LayerStats | None          # the first layer whose field spans the whole input
+    input_size: tuple[int, ...]          # spatial size of the input
+
+    def to_dict(self) -> dict[str, Any]:
+        """Rows by their layer index."""
+        return {
+            "rows": [r.index for r in self.rows],
+            "final": self.final.index if self.final is not None else None,
+            "covering": self.covering.index if self.covering is not None else None,
+            "input_size": list(self.input_size),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CumulativeShare:
+    """Running totals over the leaf layers in execution order, up to and including `row`, and
+    their share of the sum over all leaves (so the last leaf is at 100 %)."""
+
+    row: LayerStats
+    params: int
+    macs: int
+    activation_bytes: int
+    params_pct: float
+    macs_pct: float
+    activation_pct: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row by its layer index."""
+        out: dict[str, Any] = {"index": self.row.index}
+        out.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "row"})
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """What `archstat.analyze` returns: per-layer rows, totals and the conventions used."""
 
@@ -120,6 +160,8 @@ class Analysis:
     totals: Totals
     unsupported: Mapping[str, int]   # op name -> calls with no formula
     training_mode: str               # mode of the forward that measured saved tensors
+    growth: Growth                   # receptive-field growth over `layers`
+    cumulative: tuple[CumulativeShare, ...]  # one per leaf (`leaves()`), in execution order
 
     @property
     def conventions(self) -> Mapping[str, str]:
@@ -148,6 +190,8 @@ class Analysis:
             "unsupported_ops": dict(self.unsupported),
             "training_mode": self.training_mode,
             "layers": [row.to_dict() for row in self.layers],
+            "growth": self.growth.to_dict(),
+            "cumulative": [share.to_dict() for share in self.cumulative],
         }
 
     def to_json(self, indent: int | None = 2) -> str:

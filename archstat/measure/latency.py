@@ -27,6 +27,7 @@ from torch import nn
 
 from archstat.analysis.analyze import analyze, make_input, resolve_device, resolve_dtype
 from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.tracing.execution import preserved_state
 from archstat.errors import ArchstatError, ForwardError, UsageError, one_line
 from archstat.measure.peaks import (
     DevicePeaks,
@@ -164,24 +165,6 @@ def layer_hooks(model: nn.Module, clock: Clock) -> Iterator[_LayerStamps]:
 
 
 # ------------------------------------------------------------------------------------------ state
-
-@contextmanager
-def preserved_state(model: nn.Module) -> Iterator[None]:
-    """Every module's train/eval mode and the global flags a measurement may touch, restored on exit."""
-    modes = [(m, m.training) for m in model.modules()]
-    flags = (torch.backends.cudnn.benchmark, torch.get_float32_matmul_precision(),
-             torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.is_grad_enabled())
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
-        torch.backends.cudnn.benchmark = flags[0]
-        torch.set_float32_matmul_precision(flags[1])
-        torch.backends.cuda.matmul.allow_tf32 = flags[2]
-        torch.backends.cudnn.allow_tf32 = flags[3]
-        torch.set_grad_enabled(flags[4])
-
 
 # What allocators say when they run out: CUDA ("CUDA out of memory"), the CPU allocator
 # ("DefaultCPUAllocator: can't allocate memory: ...", "... not enough memory: ..."), MPS and XPU.

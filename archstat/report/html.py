@@ -18,15 +18,13 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf.growth import Growth, growth
+from archstat.analysis.records import Analysis, CumulativeShare, Growth, LayerStats
 from archstat.errors import UsageError
 from archstat.measure.results import LatencyResult, LayerTiming
 from archstat.report import style, units
@@ -113,24 +111,26 @@ def _layer_axis(fig: go.Figure) -> None:
 
 def profile_figure(analysis: Analysis) -> go.Figure | None:
     """Parameters, MACs and activation memory per leaf layer, each with its cumulative share."""
-    rows = [r for r in analysis.leaves() if r.params or r.macs or r.activation_bytes]
-    if not rows:
+    shown = [c for c in analysis.cumulative if c.row.params or c.row.macs or c.row.activation_bytes]
+    if not shown:
         return None
     t = analysis.totals
-    panels: tuple[tuple[str, Callable[[LayerStats], float], str, str, Callable[[float], str]], ...] = (
-        (f"Parameters ({units.si(t.params)} in all)", lambda r: r.params, "params", "parameters",
-         lambda v: units.exact(int(v))),
-        (f"MACs ({units.si(t.macs)}MAC in all)", lambda r: r.macs, "macs", "MACs", lambda v: units.si(v)),
+    panels: tuple[tuple[str, Callable[[CumulativeShare], float], Callable[[CumulativeShare], float], str, str,
+                        Callable[[float], str]], ...] = (
+        (f"Parameters ({units.si(t.params)} in all)", lambda c: c.row.params, lambda c: c.params_pct, "params",
+         "parameters", lambda v: units.exact(int(v))),
+        (f"MACs ({units.si(t.macs)}MAC in all)", lambda c: c.row.macs, lambda c: c.macs_pct, "macs", "MACs",
+         lambda v: units.si(v)),
         (f"Activation memory, layer outputs ({units.nbytes(t.activation_bytes)} in all)",
-         lambda r: r.activation_bytes / MIB, "activations", "MiB", lambda v: units.nbytes(v * MIB)),
+         lambda c: c.row.activation_bytes / MIB, lambda c: c.activation_pct, "activations", "MiB",
+         lambda v: units.nbytes(v * MIB)),
     )
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         subplot_titles=[p[0] for p in panels], specs=[[{"secondary_y": True}]] * 3)
-    x = [_label(r) for r in rows]
-    for i, (_, value, colour, unit, fmt) in enumerate(panels, start=1):
-        values = [value(r) for r in rows]
-        total = sum(values) or 1
-        share = [100 * c / total for c in accumulate(values)]
+    x = [_label(c.row) for c in shown]
+    for i, (_, value, cumulative, colour, unit, fmt) in enumerate(panels, start=1):
+        values = [value(c) for c in shown]
+        share = [cumulative(c) for c in shown]
         fig.add_trace(go.Bar(x=x, y=values, name=unit, marker_color=style.QUANTITY_COLORS[colour],
                              customdata=[fmt(v) for v in values],
                              hovertemplate="%{x}<br>%{customdata} " + esc(unit) + "<extra></extra>"),
@@ -333,7 +333,7 @@ def _definitions(lines: Iterable[tuple[str, str]], css: str) -> str:
 
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
                    latency: tuple[LatencyResult, tuple[Timing, ...]] | None) -> str:
-    grown = growth(analysis)
+    grown = analysis.growth
     lines = summary_lines(analysis)
     split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
     parts = [
@@ -371,7 +371,7 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
 
 def _comparison(analyses: Sequence[Analysis], figures: _Figures) -> str:
     def final_rf(a: Analysis) -> str:
-        final = growth(a).final
+        final = a.growth.final
         return f"{field_text(final.rf)} px" if final is not None else "-"
 
     rows: tuple[tuple[str, Callable[[Analysis], str]], ...] = (

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.records import Analysis, Growth, LayerStats
 from archstat.analysis.rf.field import Field
-from archstat.analysis.rf.growth import Growth, growth
 from archstat.report import units
 from archstat.report.summary import field_text, title
 from archstat.report.table import Column, Document, Note, Table, Value
@@ -86,7 +85,7 @@ def growth_dict(analysis: Analysis, grown: Growth) -> dict[str, Any]:
 
 def growth_document(analysis: Analysis) -> Document:
     """The growth table with its summary lines; JSON as `growth_dict`."""
-    grown = growth(analysis)
+    grown = analysis.growth
     table = Table.build(
         f"{title(analysis)}: receptive-field growth", GROWTH_COLUMNS, grown.rows,
         notes=tuple(Note("", line) for line in growth_lines(analysis, grown)),

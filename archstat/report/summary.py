@@ -11,7 +11,6 @@ from collections.abc import Callable
 from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.field import Field
-from archstat.analysis.rf.growth import growth
 from archstat.report import units
 from archstat.report.table import Column, Document, Note, Table, Value
 
@@ -121,7 +120,7 @@ def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
             f"parameters {units.nbytes(t.param_bytes)} · buffers {units.nbytes(t.buffer_bytes)}",
         ),
     ]
-    grown = growth(analysis)
+    grown = analysis.growth
     if grown.final is not None and grown.final.rf is not None:
         final = grown.final.rf
         where = f" at {grown.final.path}" if grown.final.path else ""

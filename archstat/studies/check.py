@@ -14,7 +14,7 @@ from torch import nn
 from archstat.analysis.analyze import analyze
 from archstat.analysis.loading import load_model
 from archstat.analysis.records import Analysis
-from archstat.analysis.tracing.execution import make_input
+from archstat.analysis.tracing.execution import make_input, preserved_state
 
 # How each engine names the ops of a category.
 FVCORE_OPS: dict[str, tuple[str, ...]] = {
@@ -114,14 +114,11 @@ def reconcile(
     meta = analyze(model, shape, device="meta")
     meta_matches = (meta.totals.macs, meta.totals.flops) == (real.totals.macs, real.totals.flops)
 
-    was_training = model.training
-    model.eval()
-    try:
+    with preserved_state(model):
+        model.eval()
         x = make_input(shape, torch.float32, torch.device("cpu"))
         fv_by_op, fv_unsupported, fv_total = _fvcore_counts(model, x)
         fc_by_op = _flop_counter(model, x)
-    finally:
-        model.train(was_training)
 
     rows = []
     categories = real.totals.by_category

@@ -17,7 +17,6 @@ from torch import nn
 
 from archstat.analysis.analyze import analyze
 from archstat.analysis.loading import load_model
-from archstat.analysis.rf.growth import growth
 from archstat.errors import UnknownModelError, UsageError
 from archstat.measure.results import LatencyResult, read_result
 from archstat.models import list_models
@@ -125,7 +124,7 @@ def compare(
         if progress is not None:
             progress(i, len(models), loaded.label)
         analysis = analyze(loaded.module, _input_for(loaded.input_shape, input_shape), label=loaded.label)
-        final = growth(analysis).final
+        final = analysis.growth.final
         field = final.rf if final is not None else None
         zoo_name = spec if isinstance(spec, str) and ":" not in spec else None
         accuracy = published_top1(zoo_name) if zoo_name else None

@@ -16,7 +16,6 @@ from torch import nn
 
 from archstat.analysis.analyze import analyze
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf.growth import growth
 from archstat.analysis.rf.stack import analyze_stack, parse_stack
 from archstat.models import list_models, model_info
 from archstat.registry import INPUT_SIZE_ATTR, Kind
@@ -201,14 +200,12 @@ def vgg_memory_params(name: str = "vgg16") -> pd.DataFrame:
     import pandas as pd
 
     model, analysis = _analyze_zoo(name)
-    leaves = [r for r in analysis.leaves() if r.params or r.activation_bytes]
-    names = _vgg_names(model, leaves)
+    shares = [c for c in analysis.cumulative if c.row.params or c.row.activation_bytes]
+    names = _vgg_names(model, [c.row for c in shares])
     total_bytes, total_params = analysis.totals.activation_bytes, analysis.totals.params
     records = []
-    cum_bytes = cum_params = 0
-    for row in leaves:
-        cum_bytes += row.activation_bytes
-        cum_params += row.params
+    for share in shares:
+        row = share.row
         records.append({
             "layer": names.get(row.path, row.path),
             "path": row.path,
@@ -217,10 +214,10 @@ def vgg_memory_params(name: str = "vgg16") -> pd.DataFrame:
             "activation_bytes": row.activation_bytes,
             "activation_mib": round(row.activation_bytes / MIB, 3),
             "activation_pct": _pct(row.activation_bytes, total_bytes),
-            "activation_cum_pct": _pct(cum_bytes, total_bytes),
+            "activation_cum_pct": _pct(share.activation_bytes, total_bytes),
             "params": row.params,
             "params_pct": _pct(row.params, total_params),
-            "params_cum_pct": _pct(cum_params, total_params),
+            "params_cum_pct": _pct(share.params, total_params),
         })
     return pd.DataFrame.from_records(records)
 
@@ -233,7 +230,7 @@ def _subtree_end(layers: Sequence[LayerStats], row: LayerStats) -> int:
 def rf_growth_curves(names: Sequence[str] = CONTRASTED) -> pd.DataFrame:
     """Figure 4: how the receptive field grows along each network, against the compute spent.
 
-    One row per step of `growth(analysis).rows` where the largest field seen so far grows; x is
+    One row per step of `analysis.growth.rows` where the largest field seen so far grows; x is
     the MACs of every layer executed up to and including that layer. `covers_input` marks the
     first row whose field spans the whole input.
     """
@@ -242,8 +239,7 @@ def rf_growth_curves(names: Sequence[str] = CONTRASTED) -> pd.DataFrame:
     records = []
     for name in names:
         _, analysis = _analyze_zoo(name)
-        grown = growth(analysis)
-        leaf_macs = [(r.index, r.macs) for r in analysis.leaves()]
+        grown = analysis.growth
         input_px = max(grown.input_size)
         largest = 0
         for step, row in enumerate(grown.rows, start=1):
@@ -261,7 +257,7 @@ def rf_growth_curves(names: Sequence[str] = CONTRASTED) -> pd.DataFrame:
                 "type": row.type,
                 "rf_px": size,
                 "jump_px": max(axis.jump for axis in row.rf.axes),
-                "cum_macs": sum(macs for index, macs in leaf_macs if index < end),
+                "cum_macs": next((c.macs for c in reversed(analysis.cumulative) if c.row.index < end), 0),
                 "input_px": input_px,
                 "covers_input": row is grown.covering,
             })

@@ -1,8 +1,9 @@
 """One small, shape-only cost formula per ATen op.
 
-Every formula sees the op's arguments and outputs and returns a `Cost`: multiply-accumulates
-(MACs) and floating-point operations (FLOPs). The conventions, stated once and printed with
-every table (see `CONVENTIONS`):
+Each op has one registration (`@formula(category, *ops)`); the formula sees the op's first output
+and its arguments by schema name, and returns a `Cost`: multiply-accumulates (MACs) and
+floating-point operations (FLOPs). The conventions, stated once and printed with every table
+(see `CONVENTIONS`):
 
 - MACs count the multiply-accumulates of convolutions, linear layers, matrix products and
   attention, and nothing else.
@@ -19,9 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import torch
+from torch import Tensor
+
+from archstat.analysis.ops.call import register, registering
 
 aten = torch.ops.aten
 
@@ -38,125 +43,129 @@ class Cost:
     bias_flops: int = 0
 
 
-Formula = Callable[[Sequence[Any], Sequence[torch.Tensor]], Cost]
+# Called as formula(out, **arguments): the op's first output, then its arguments by schema name
+# (see `archstat.analysis.ops.call`). Parameters carry the schema's names, `self` included (ATen's
+# name for an op's main operand); `**_` takes the arguments a formula does not read.
+Formula = Callable[..., Cost]
+F = TypeVar("F", bound=Formula)
+
+FORMULAS: dict[Any, tuple[Category, Formula]] = {}
+
+
+def formula(category: Category, *ops: Any) -> Callable[[F], F]:
+    """Register the decorated function as the cost of each op packet in `ops`, counted under `category`."""
+    return registering(FORMULAS, ops, lambda fn: (category, fn))
 
 
 def _numel(shape: Sequence[int]) -> int:
     return math.prod(shape)
 
 
-def _arg(args: Sequence[Any], index: int, default: Any = None) -> Any:
-    return args[index] if len(args) > index else default
-
-
 # --- convolution and matrix products ------------------------------------------------------------
 
 
-def _conv(transposed_index: int | None, bias_index: int | None, always_transposed: bool = False) -> Formula:
+@formula("conv", aten.convolution, aten._convolution, aten.convolution_overrideable, aten.cudnn_convolution,
+         aten.mkldnn_convolution)
+def conv(out: Tensor, /, *, weight: Tensor, input: Tensor | None = None, self: Tensor | None = None,
+         bias: Tensor | None = None, transposed: bool = False, **_: Any) -> Cost:
     """Convolution: MACs = output elements × (C_in / groups) × kernel elements.
 
     For a transposed conv every input element is scattered to (C_out / groups) × kernel outputs,
     so MACs = input elements × (C_out / groups) × kernel elements. Bias adds one FLOP per output.
+    `cudnn_convolution` names its input `self` and has no bias or `transposed`.
     """
-
-    def formula(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-        x, weight = args[0], args[1]
-        transposed = always_transposed or bool(
-            transposed_index is not None and _arg(args, transposed_index, False)
-        )
-        kernel = _numel(weight.shape[2:])
-        out = outs[0]
-        spread = x.numel() if transposed else out.numel()
-        macs = spread * weight.shape[1] * kernel
-        has_bias = bias_index is not None and _arg(args, bias_index) is not None
-        bias = out.numel() if has_bias else 0
-        return Cost(macs, 2 * macs + bias, bias)
-
-    return formula
+    x = input if input is not None else self
+    assert x is not None
+    spread = x.numel() if transposed else out.numel()
+    macs = spread * weight.shape[1] * _numel(weight.shape[2:])
+    bias_flops = out.numel() if bias is not None else 0
+    return Cost(macs, 2 * macs + bias_flops, bias_flops)
 
 
-def _mm(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-    """mm: (M×K)·(K×N) is M·K·N MACs."""
-    a = args[0]
-    macs = outs[0].numel() * a.shape[-1]
+formula("conv", aten.cudnn_convolution_transpose)(partial(conv, transposed=True))
+
+
+@formula("linear", aten.mm, aten.bmm)
+def matmul(out: Tensor, /, *, self: Tensor, **_: Any) -> Cost:
+    """mm: (M×K)·(K×N) is M·K·N MACs; bmm: B·M·K·N."""
+    macs = out.numel() * self.shape[-1]
     return Cost(macs, 2 * macs)
 
 
-def _addmm(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-    """addmm / baddbmm: the product's MACs, plus one add per output element for the bias."""
-    a = args[1]
-    macs = outs[0].numel() * a.shape[-1]
-    bias = outs[0].numel()
+def _with_bias(out: Tensor, left: Tensor) -> Cost:
+    """A product's MACs, plus one add per output element for the bias."""
+    macs = out.numel() * left.shape[-1]
+    bias = out.numel()
     return Cost(macs, 2 * macs + bias, bias)
 
 
-def _bmm(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-    """bmm: B·M·K·N MACs."""
-    macs = outs[0].numel() * args[0].shape[-1]
-    return Cost(macs, 2 * macs)
+@formula("linear", aten.addmm)
+def addmm(out: Tensor, /, *, mat1: Tensor, **_: Any) -> Cost:
+    """addmm: bias + (M×K)·(K×N)."""
+    return _with_bias(out, mat1)
 
 
-def _attention(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
+@formula("linear", aten.baddbmm)
+def baddbmm(out: Tensor, /, *, batch1: Tensor, **_: Any) -> Cost:
+    """baddbmm: bias + a batched product."""
+    return _with_bias(out, batch1)
+
+
+@formula("linear", aten._scaled_dot_product_flash_attention, aten._scaled_dot_product_flash_attention_for_cpu,
+         aten._scaled_dot_product_efficient_attention, aten._scaled_dot_product_cudnn_attention)
+def attention(out: Tensor, /, *, query: Tensor, key: Tensor, value: Tensor, **_: Any) -> Cost:
     """Fused attention: Q·Kᵀ and P·V are B·H·L·S·(E + E_v) MACs; softmax and scale 4 per score."""
-    q, k, v = args[0], args[1], args[2]
-    scores = _numel(q.shape[:-1]) * k.shape[-2]
-    macs = scores * (q.shape[-1] + v.shape[-1])
+    scores = _numel(query.shape[:-1]) * key.shape[-2]
+    macs = scores * (query.shape[-1] + value.shape[-1])
     return Cost(macs, 2 * macs + 4 * scores)
 
 
 # --- normalisation ------------------------------------------------------------------------------
 
 
-def _batch_norm(training_index: int | None, weight_index: int = 1) -> Formula:
+@formula("norm", aten.native_batch_norm, aten._native_batch_norm_legit, aten._native_batch_norm_legit_no_training,
+         aten._native_batch_norm_legit_functional, aten.cudnn_batch_norm)
+def batch_norm(out: Tensor, /, *, input: Tensor, weight: Tensor | None, training: bool = False, **_: Any) -> Cost:
     """Batch norm: 2 per element to normalise (subtract mean, multiply by 1/std), 2 more for the
-    affine scale and shift; in training 4 more per element to compute mean and variance."""
-
-    def formula(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-        n = args[0].numel()
-        per_element = 2 + (2 if _arg(args, weight_index) is not None else 0)
-        if training_index is not None and _arg(args, training_index, False):
-            per_element += 4
-        return Cost(0, n * per_element)
-
-    return formula
+    affine scale and shift; in training 4 more per element to compute mean and variance.
+    (`_native_batch_norm_legit_no_training` has no `training` argument: it is eval.)"""
+    per_element = 2 + (2 if weight is not None else 0) + (4 if training else 0)
+    return Cost(0, input.numel() * per_element)
 
 
-def _batch_norm_no_training(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-    return _batch_norm(None)(args, outs)
-
-
-def _layer_norm(weight_index: int) -> Formula:
+@formula("norm", aten.native_layer_norm, aten.native_group_norm)
+def layer_norm(out: Tensor, /, *, input: Tensor, weight: Tensor | None, **_: Any) -> Cost:
     """Layer/group norm: statistics 4 per element, normalise 2, affine 2 (when present)."""
-
-    def formula(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-        affine = 2 if _arg(args, weight_index) is not None else 0
-        return Cost(0, args[0].numel() * (6 + affine))
-
-    return formula
+    affine = 2 if weight is not None else 0
+    return Cost(0, input.numel() * (6 + affine))
 
 
 # --- activations, pooling, elementwise ----------------------------------------------------------
 
 
-def _per_output(flops_per_element: int) -> Formula:
-    def formula(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
-        return Cost(0, outs[0].numel() * flops_per_element)
+def per_output(flops_per_element: int) -> Formula:
+    """A fixed number of FLOPs per output element."""
 
-    return formula
+    def count(out: Tensor, /, **_: Any) -> Cost:
+        return Cost(0, out.numel() * flops_per_element)
+
+    return count
 
 
-def _per_input(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
+@formula("elementwise", aten.mean, aten.sum, aten.amax, aten.amin, aten.var)
+def per_input(out: Tensor, /, *, self: Tensor, **_: Any) -> Cost:
     """Reductions (sum, mean, amax, ...): one op per input element (n - 1 adds and, for the
     mean, the divide), so a global average pool costs what an average pool of its window does."""
-    return Cost(0, args[0].numel())
+    return Cost(0, self.numel())
 
 
-def _window_pool(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
+@formula("pool", aten.max_pool1d, aten.max_pool2d, aten.max_pool3d, aten.max_pool2d_with_indices,
+         aten.max_pool3d_with_indices, aten.avg_pool1d, aten.avg_pool2d, aten.avg_pool3d)
+def window_pool(out: Tensor, /, *, kernel_size: Sequence[int], **_: Any) -> Cost:
     """Max/avg pool: one op per window element per output (comparisons for max, adds and the
     final divide for average)."""
-    kernel = args[1]
-    window = _numel(kernel) if len(kernel) > 1 else kernel[0] ** (outs[0].dim() - 2)
-    return Cost(0, outs[0].numel() * window)
+    window = _numel(kernel_size) if len(kernel_size) > 1 else kernel_size[0] ** (out.dim() - 2)
+    return Cost(0, out.numel() * window)
 
 
 def _adaptive_windows(size_in: int, size_out: int) -> int:
@@ -166,86 +175,36 @@ def _adaptive_windows(size_in: int, size_out: int) -> int:
     )
 
 
-def _adaptive_pool(args: Sequence[Any], outs: Sequence[torch.Tensor]) -> Cost:
+@formula("pool", aten._adaptive_avg_pool2d, aten._adaptive_avg_pool3d, aten.adaptive_max_pool2d,
+         aten.adaptive_max_pool3d)
+def adaptive_pool(out: Tensor, /, *, self: Tensor, **_: Any) -> Cost:
     """Adaptive pool: one op per element of each (exactly computed) window."""
-    x, out = args[0], outs[0]
     spatial = out.dim() - 2 if out.dim() > 2 else out.dim() - 1
     lead = _numel(out.shape[:-spatial])
     windows = math.prod(
-        _adaptive_windows(x.shape[-spatial + i], out.shape[-spatial + i]) for i in range(spatial)
+        _adaptive_windows(self.shape[-spatial + i], out.shape[-spatial + i]) for i in range(spatial)
     )
     return Cost(0, lead * windows)
 
 
-# --- the table ----------------------------------------------------------------------------------
-
-_CONV = _conv(transposed_index=6, bias_index=2)
-_CONV_NO_TRANSPOSE = _conv(transposed_index=None, bias_index=2)
-
-FORMULAS: dict[Any, tuple[Category, Formula]] = {
-    aten.convolution: ("conv", _CONV),
-    aten._convolution: ("conv", _CONV),
-    aten.convolution_overrideable: ("conv", _CONV),
-    aten.cudnn_convolution: ("conv", _conv(None, None)),
-    aten.cudnn_convolution_transpose: ("conv", _conv(None, None, always_transposed=True)),
-    aten.mkldnn_convolution: ("conv", _CONV_NO_TRANSPOSE),
-    aten.mm: ("linear", _mm),
-    aten.addmm: ("linear", _addmm),
-    aten.bmm: ("linear", _bmm),
-    aten.baddbmm: ("linear", _addmm),
-    aten._scaled_dot_product_flash_attention: ("linear", _attention),
-    aten._scaled_dot_product_flash_attention_for_cpu: ("linear", _attention),
-    aten._scaled_dot_product_efficient_attention: ("linear", _attention),
-    aten._scaled_dot_product_cudnn_attention: ("linear", _attention),
-    aten.native_batch_norm: ("norm", _batch_norm(training_index=5)),
-    aten._native_batch_norm_legit: ("norm", _batch_norm(training_index=5)),
-    aten._native_batch_norm_legit_no_training: ("norm", _batch_norm_no_training),
-    aten._native_batch_norm_legit_functional: ("norm", _batch_norm(training_index=5)),
-    aten.cudnn_batch_norm: ("norm", _batch_norm(training_index=5)),
-    aten.native_layer_norm: ("norm", _layer_norm(weight_index=2)),
-    aten.native_group_norm: ("norm", _layer_norm(weight_index=1)),
-    aten.max_pool1d: ("pool", _window_pool),
-    aten.max_pool2d: ("pool", _window_pool),
-    aten.max_pool3d: ("pool", _window_pool),
-    aten.max_pool2d_with_indices: ("pool", _window_pool),
-    aten.max_pool3d_with_indices: ("pool", _window_pool),
-    aten.avg_pool1d: ("pool", _window_pool),
-    aten.avg_pool2d: ("pool", _window_pool),
-    aten.avg_pool3d: ("pool", _window_pool),
-    aten._adaptive_avg_pool2d: ("pool", _adaptive_pool),
-    aten._adaptive_avg_pool3d: ("pool", _adaptive_pool),
-    aten.adaptive_max_pool2d: ("pool", _adaptive_pool),
-    aten.adaptive_max_pool3d: ("pool", _adaptive_pool),
-    aten._softmax: ("activation", _per_output(3)),
-    aten._log_softmax: ("activation", _per_output(3)),
-    aten._safe_softmax: ("activation", _per_output(3)),
-    aten.mean: ("elementwise", _per_input),
-    aten.sum: ("elementwise", _per_input),
-    aten.amax: ("elementwise", _per_input),
-    aten.amin: ("elementwise", _per_input),
-    aten.var: ("elementwise", _per_input),
-    aten.addcmul: ("elementwise", _per_output(2)),
-    aten.addcdiv: ("elementwise", _per_output(2)),
-    aten.native_dropout: ("elementwise", _per_output(1)),
-}
-
+register(FORMULAS, (aten._softmax, aten._log_softmax, aten._safe_softmax), ("activation", per_output(3)))
+register(FORMULAS, (aten.addcmul, aten.addcdiv), ("elementwise", per_output(2)))
+register(FORMULAS, (aten.native_dropout,), ("elementwise", per_output(1)))
 # One FLOP per output element: activations (a transcendental counts as one op) ...
-for _op in (
+register(FORMULAS, (
     aten.relu, aten.relu_, aten.threshold, aten.hardtanh, aten.hardtanh_, aten.leaky_relu,
     aten.leaky_relu_, aten.gelu, aten.silu, aten.silu_, aten.sigmoid, aten.sigmoid_, aten.tanh,
     aten.tanh_, aten.elu, aten.elu_, aten.hardswish, aten.hardswish_, aten.hardsigmoid,
     aten.hardsigmoid_, aten.mish, aten.softplus, aten.prelu, aten._prelu_kernel, aten.clamp_min,
     aten.clamp_min_,
-):
-    FORMULAS[_op] = ("activation", _per_output(1))
+), ("activation", per_output(1)))
 # ... and elementwise arithmetic, in place or not.
-for _op in (
+register(FORMULAS, (
     aten.add, aten.add_, aten.sub, aten.sub_, aten.mul, aten.mul_, aten.div, aten.div_,
     aten.pow, aten.pow_, aten.sqrt, aten.rsqrt, aten.exp, aten.log, aten.neg, aten.abs,
     aten.reciprocal, aten.square, aten.clamp, aten.clamp_, aten.clamp_max, aten.clamp_max_,
     aten.where, aten.maximum, aten.minimum, aten.rsub, aten.lerp,
-):
-    FORMULAS[_op] = ("elementwise", _per_output(1))
+), ("elementwise", per_output(1)))
 
 # Ops that only create, move, view or reshape data: they cost no arithmetic.
 FREE_OPS: frozenset[Any] = frozenset({

@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
+from torch import Tensor
 
+from archstat.analysis.ops.call import OpCall, registering
 from archstat.analysis.rf.field import Field, merge
 
 aten = torch.ops.aten
-Rule = Callable[[Sequence[Any], Sequence[Field], torch.Tensor], Field]
+
+# Called as rule(fields, out, **arguments): the fields of the inputs that carry one, the op's first
+# output, then the op's arguments by schema name (see `archstat.analysis.ops.call`).
+Rule = Callable[..., Field]
+R = TypeVar("R", bound=Rule)
+
+RULES: dict[Any, Rule] = {}
+
+
+def rule(*ops: Any) -> Callable[[R], R]:
+    """Register the decorated function as the receptive-field rule of each op packet in `ops`."""
+    return registering(RULES, ops)
 
 
 def _expand(values: Sequence[int] | int, n: int) -> list[int]:
@@ -27,47 +40,36 @@ def _expand(values: Sequence[int] | int, n: int) -> list[int]:
     return list(values) * n if len(values) == 1 else list(values)
 
 
-def _window(kernel_index: int, stride_index: int, padding_index: int, dilation_index: int | None,
-            kernel_from_weight: bool = False) -> Rule:
-    """Conv and pool: kernel, stride, padding and dilation over the trailing axes."""
-
-    def rule(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
-        field = fields[0]
-        if field.whole or field.unknown:
-            return field
-        n = len(field.axes)
-        kernel = list(args[kernel_index].shape[2:]) if kernel_from_weight else _expand(args[kernel_index], n)
-        if len(kernel) < n:
-            return Field.not_modelled("a window over fewer axes than the map has")
-        kernel = kernel[-n:]
-        stride_arg = args[stride_index] if len(args) > stride_index else []
-        stride = _expand(stride_arg, n)[-n:] if stride_arg else kernel
-        padding = _expand(args[padding_index] if len(args) > padding_index else 0, n)[-n:]
-        dilation = (
-            _expand(args[dilation_index], n)[-n:]
-            if dilation_index is not None and len(args) > dilation_index else [1] * n
-        )
-        return field.then(kernel, stride, padding, dilation)
-
-    return rule
-
-
-def _convolution(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
-    if len(args) > 6 and args[6]:
+@rule(aten.convolution, aten._convolution, aten.max_pool2d_with_indices, aten.max_pool2d,
+      aten.max_pool3d_with_indices, aten.avg_pool2d, aten.avg_pool3d)
+def window(fields: Sequence[Field], out: Tensor, /, *, weight: Tensor | None = None,
+           kernel_size: Sequence[int] = (), stride: Sequence[int] = (), padding: Sequence[int] | int = 0,
+           dilation: Sequence[int] | int = 1, transposed: bool = False, **_: Any) -> Field:
+    """Conv and pool: kernel (a conv's from its weight), stride, padding and dilation over the
+    trailing axes; an average pool has no dilation, a pool's stride defaults to its kernel."""
+    if transposed:
         return Field.not_modelled("transposed convolution")
-    return _CONV(args, fields, out)
+    field = fields[0]
+    if field.whole or field.unknown:
+        return field
+    n = len(field.axes)
+    kernel = list(weight.shape[2:]) if weight is not None else _expand(kernel_size, n)
+    if len(kernel) < n:
+        return Field.not_modelled("a window over fewer axes than the map has")
+    kernel = kernel[-n:]
+    strides = _expand(stride, n)[-n:] if stride else kernel
+    return field.then(kernel, strides, _expand(padding, n)[-n:], _expand(dilation, n)[-n:])
 
 
-_CONV = _window(kernel_index=1, stride_index=3, padding_index=4, dilation_index=5, kernel_from_weight=True)
-
-
-def _adaptive(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
-    field, x = fields[0], args[0]
+@rule(aten._adaptive_avg_pool2d, aten.adaptive_max_pool2d)
+def adaptive(fields: Sequence[Field], out: Tensor, /, *, self: Tensor, **_: Any) -> Field:
+    """Adaptive pool: to one unit, the whole input; else the (largest) window it uses."""
+    field = fields[0]
     n = len(field.axes)
     if field.whole or field.unknown:
         return field
     size_out = list(out.shape[-n:])
-    size_in = list(x.shape[-n:])
+    size_in = list(self.shape[-n:])
     if all(o == 1 for o in size_out):
         return Field.whole_input()
     kernel, stride = [], []
@@ -86,23 +88,27 @@ def _adaptive(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -
     return grown
 
 
-def _reduction(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
-    x = args[0]
-    dims = args[1] if len(args) > 1 and args[1] is not None else range(x.dim())
-    if isinstance(dims, int):
-        dims = [dims]
+@rule(aten.mean, aten.sum, aten.amax)
+def reduction(fields: Sequence[Field], out: Tensor, /, *, self: Tensor, dim: Sequence[int] | int | None = None,
+              **_: Any) -> Field:
+    """A reduction over a spatial axis sees the whole input (no `dim`, or an empty one: every axis)."""
+    dims = [dim] if isinstance(dim, int) else (dim or range(self.dim()))
     spatial = len(fields[0].axes)
-    if any(d % x.dim() >= x.dim() - spatial for d in dims):
+    if any(d % self.dim() >= self.dim() - spatial for d in dims):
         return Field.whole_input()
     return merge(fields)
 
 
-def _matmul(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
+@rule(aten.mm, aten.addmm)
+def matmul(fields: Sequence[Field], out: Tensor, /, **_: Any) -> Field:
+    """A matrix product mixes every position."""
     return Field.whole_input()
 
 
-def _pad(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
-    field, pad = fields[0], list(args[1])
+@rule(aten.constant_pad_nd)
+def constant_pad(fields: Sequence[Field], out: Tensor, /, *, pad: Sequence[int], **_: Any) -> Field:
+    """Padding shifts the field's start on each padded axis."""
+    field = fields[0]
     if field.whole or field.unknown:
         return field
     axes = list(field.axes)
@@ -112,17 +118,17 @@ def _pad(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Fie
     return Field(axes=tuple(axes), unaligned=field.unaligned)
 
 
-def _slice(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> Field:
+@rule(aten.slice)
+def slice_(fields: Sequence[Field], out: Tensor, /, *, self: Tensor, dim: int = 0, start: int | None = None,
+           step: int = 1, **_: Any) -> Field:
     """x[..., start::step] along a spatial axis: unit u is the old unit start + u·step."""
-    field, x = fields[0], args[0]
+    field = fields[0]
     if field.whole or field.unknown:
         return field
-    dim = (args[1] if len(args) > 1 else 0) % x.dim()
-    axis = dim - (x.dim() - len(field.axes))
+    axis = dim % self.dim() - (self.dim() - len(field.axes))
     if axis < 0:
         return field  # a channel or batch slice leaves the field alone
-    start = args[2] if len(args) > 2 and args[2] is not None else 0
-    step = args[4] if len(args) > 4 else 1
+    start = start or 0
     if start < 0:
         return Field.not_modelled("a spatial slice from the end")
     axes = list(field.axes)
@@ -130,32 +136,12 @@ def _slice(args: Sequence[Any], fields: Sequence[Field], out: torch.Tensor) -> F
     return Field(axes=tuple(axes), unaligned=field.unaligned)
 
 
-RULES: dict[Any, Rule] = {
-    aten.slice: _slice,
-    aten.convolution: _convolution,
-    aten._convolution: _convolution,
-    aten.max_pool2d_with_indices: _window(1, 2, 3, 4),
-    aten.max_pool2d: _window(1, 2, 3, 4),
-    aten.max_pool3d_with_indices: _window(1, 2, 3, 4),
-    aten.avg_pool2d: _window(1, 2, 3, None),
-    aten.avg_pool3d: _window(1, 2, 3, None),
-    aten._adaptive_avg_pool2d: _adaptive,
-    aten.adaptive_max_pool2d: _adaptive,
-    aten.mean: _reduction,
-    aten.sum: _reduction,
-    aten.amax: _reduction,
-    aten.mm: _matmul,
-    aten.addmm: _matmul,
-    aten.constant_pad_nd: _pad,
-}
-
-
-def propagate(func: Any, args: Sequence[Any], fields: Sequence[Field], inputs: Sequence[torch.Tensor],
-              out: torch.Tensor) -> Field:
-    """The field of `out`, from the fields of the op's inputs that carry one."""
-    rule = RULES.get(func.overloadpacket)
-    if rule is not None:
-        return rule(args, fields, out)
+def propagate(call: OpCall, fields: Sequence[Field], inputs: Sequence[Tensor]) -> Field:
+    """The field of the op's first output, from the fields of its `inputs` that carry one."""
+    out = call.outs[0]
+    known = RULES.get(call.packet)
+    if known is not None:
+        return known(fields, out, **call.args)
     if len(fields) == 1 and inputs[0].shape == out.shape:
         return fields[0]  # activations, norms, in-place ops: the field passes through
     spatial = max(len(f.axes) for f in fields)
@@ -166,5 +152,5 @@ def propagate(func: Any, args: Sequence[Any], fields: Sequence[Field], inputs: S
     trailing = tuple(out.shape[-spatial:])
     # Maps whose spatial size differs from the output's (a broadcast whole-input scale is fine).
     if any(not f.whole and tuple(t.shape[-spatial:]) != trailing for t, f in zip(inputs, fields, strict=True)):
-        return Field.not_modelled(f"{func.overloadpacket.__name__} changes the spatial size")
+        return Field.not_modelled(f"{call.packet.__name__} changes the spatial size")
     return merge(fields)

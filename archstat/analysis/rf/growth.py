@@ -3,24 +3,16 @@ field, and where it first covers the whole input."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.records import Analysis, Growth, LayerStats
 from archstat.analysis.rf.field import Field
 
 if TYPE_CHECKING:
     import pandas as pd
 
-
-@dataclass(frozen=True, slots=True)
-class Growth:
-    """The spatial layers in execution order and the summary figures of their fields."""
-
-    rows: tuple[LayerStats, ...]         # spatial layers in the order their outputs are made
-    final: LayerStats | None             # the layer with the largest field
-    covering: LayerStats | None          # the first layer whose field spans the whole input
-    input_size: tuple[int, ...]          # spatial size of the input
+__all__ = ["Growth", "compute_growth", "growth", "rf_growth", "spatial"]
 
 
 def spatial(field: Field | None) -> bool:
@@ -36,14 +28,14 @@ def _area(row: LayerStats) -> int:
     return size
 
 
-def growth(analysis: Analysis) -> Growth:
+def compute_growth(layers: Sequence[LayerStats], input_shape: Sequence[int]) -> Growth:
     """Where the receptive field grows, its final size, and the layer where it covers the input.
 
     The rows are the leaf layers, plus the blocks whose own merge (a residual add, a concat)
     changes the field of their last child, placed after their children; a row whose field equals
-    the previous row's (a norm or activation after its conv) is left out.
+    the previous row's (a norm or activation after its conv) is left out. `analyze` calls this
+    once and stores the result as `Analysis.growth`.
     """
-    layers = analysis.layers
     last = list(range(len(layers)))       # index of each call's last descendant
     last_child: dict[int, int] = {}
     for r in reversed(layers):
@@ -57,14 +49,19 @@ def growth(analysis: Analysis) -> Growth:
         key=lambda r: (last[r.index], not r.is_leaf),
     )
     rows = tuple(r for i, r in enumerate(ordered) if i == 0 or r.rf != ordered[i - 1].rf)
-    candidates = [r for r in analysis.layers if spatial(r.rf)]
+    candidates = [r for r in layers if spatial(r.rf)]
     final = max(candidates, key=lambda r: (_area(r), r.is_leaf), default=None)
-    size = analysis.input_shape[2:]
+    size = tuple(input_shape[2:])
     covering = next(
         (r for r in rows if r.rf is not None and all(a.size >= s for a, s in zip(r.rf.axes, size, strict=False))),
         None,
     )
-    return Growth(rows, final, covering, tuple(size))
+    return Growth(rows, final, covering, size)
+
+
+def growth(analysis: Analysis) -> Growth:
+    """The growth stored in the analysis (`Analysis.growth`); nothing is recomputed."""
+    return analysis.growth
 
 
 def rf_growth(analysis: Analysis) -> pd.DataFrame:
@@ -72,7 +69,7 @@ def rf_growth(analysis: Analysis) -> pd.DataFrame:
     import pandas as pd
 
     records: list[dict[str, Any]] = []
-    for row in growth(analysis).rows:
+    for row in analysis.growth.rows:
         assert row.rf is not None
         record: dict[str, Any] = {"index": row.index, "path": row.path, "type": row.type, "depth": row.depth}
         for name, axis in zip(("h", "w", "d"), row.rf.axes, strict=False):

@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
+from archstat.analysis.tracing.execution import preserved_state
 from archstat.errors import UsageError
 
 Status = Literal["ok", "zero_gradient", "not_spatial", "not_run"]
@@ -78,8 +79,12 @@ class ProbeResult:
 
 
 def probe_fields(model: nn.Module, input_shape: tuple[int, ...], targets: Sequence[str]) -> dict[str, ProbeResult]:
-    """Measure the receptive field of the centre unit of each target module's output, by path."""
-    with torch.inference_mode(False), torch.enable_grad():  # whatever mode the caller is in
+    """Measure the receptive field of the centre unit of each target module's output, by path.
+
+    The probe runs on a float64 copy; the model and the global flags come back as they were.
+    """
+    # whatever grad mode the caller is in
+    with preserved_state(model), torch.inference_mode(False), torch.enable_grad():
         probe = _prepared_copy(model)
         modules = {path: _submodule(probe, path) for path in targets}
         x = _positive_input(input_shape).requires_grad_(True)

@@ -11,7 +11,6 @@ from torch import nn
 
 from archstat.analysis.loading import load_model
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.rf.growth import growth
 from archstat.analysis.rf.probe import ProbeResult, probe_fields
 
 Span = tuple[int, int]
@@ -59,7 +58,7 @@ def compare(analysis: Analysis, probes: Mapping[str, ProbeResult]) -> tuple[Chec
     """
     sizes = analysis.input_shape[2:]
     checks = []
-    for row in growth(analysis).rows:
+    for row in analysis.growth.rows:
         probe = probes.get(row.path)
         if probe is None or row.rf is None:
             continue
@@ -101,7 +100,7 @@ def verify_fields(
     loaded = load_model(model_or_name, device="cpu", options=options)
     calls = Counter(r.path for r in analysis.layers)
     sizes = tuple(analysis.input_shape[2:])
-    rows = [r for r in growth(analysis).rows if r.path and calls[r.path] == 1]
+    rows = [r for r in analysis.growth.rows if r.path and calls[r.path] == 1]
     fitting = [r for r in rows if _inside(r, sizes)]
     if limit is not None and len(fitting) > limit:
         step = (len(fitting) - 1) / max(limit - 1, 1)

@@ -1,8 +1,11 @@
-"""Running a model on a chosen device and dtype without touching its own tensors."""
+"""Running a model on a chosen device and dtype without touching its own tensors, and leaving
+its modes and the global flags as they were."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -53,3 +56,86 @@ def make_input(shape: Sequence[int], dtype: torch.dtype, device: torch.device) -
         return torch.empty(tuple(shape), dtype=dtype, device=device)
     generator = torch.Generator().manual_seed(0)
     return torch.randn(tuple(shape), generator=generator, dtype=dtype).to(device)
+
+
+def _attribute(owner: Any, name: str) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    return (lambda: getattr(owner, name)), (lambda value: setattr(owner, name, value))
+
+
+def _deterministic() -> tuple[bool, bool]:
+    return torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+
+
+def _set_deterministic(value: tuple[bool, bool]) -> None:
+    torch.use_deterministic_algorithms(value[0], warn_only=value[1])
+
+
+def _set_grad_enabled(value: bool) -> None:
+    torch.set_grad_enabled(value)
+
+
+# PyTorch's process-wide switches that a forward, a measurement or a caller may change: name,
+# getter, setter. The precision comes before the TF32 switches it also moves.
+_matmul, _cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+_FLAGS: tuple[tuple[str, Callable[[], Any], Callable[[Any], None]], ...] = (
+    ("grad_enabled", torch.is_grad_enabled, _set_grad_enabled),
+    ("float32_matmul_precision", torch.get_float32_matmul_precision, torch.set_float32_matmul_precision),
+    ("matmul.allow_tf32", *_attribute(_matmul, "allow_tf32")),
+    ("matmul.allow_fp16_reduced_precision_reduction", *_attribute(_matmul, "allow_fp16_reduced_precision_reduction")),
+    ("matmul.allow_bf16_reduced_precision_reduction", *_attribute(_matmul, "allow_bf16_reduced_precision_reduction")),
+    ("cudnn.enabled", *_attribute(_cudnn, "enabled")),
+    ("cudnn.benchmark", *_attribute(_cudnn, "benchmark")),
+    ("cudnn.deterministic", *_attribute(_cudnn, "deterministic")),
+    ("cudnn.allow_tf32", *_attribute(_cudnn, "allow_tf32")),
+    ("deterministic_algorithms", _deterministic, _set_deterministic),
+)
+_UNREADABLE = "unreadable"
+
+
+def _read(getter: Callable[[], Any]) -> Any:
+    try:
+        return getter()
+    except RuntimeError:  # the matmul precision, once set through both PyTorch's old and new API
+        return _UNREADABLE
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalFlags:
+    """The global flags (`_FLAGS`) at one moment, by name."""
+
+    values: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def current(cls) -> GlobalFlags:
+        """The flags as they are now."""
+        return cls(tuple((name, _read(getter)) for name, getter, _ in _FLAGS))
+
+    def restore(self) -> None:
+        """Set back every flag that has changed since (one left alone is never written: writing a
+        TF32 switch through the old API can make PyTorch refuse to report the precision)."""
+        saved = dict(self.values)
+        for name, getter, setter in _FLAGS:
+            value = saved[name]
+            if value != _UNREADABLE and _read(getter) != value:
+                setter(value)
+
+
+@contextmanager
+def preserved_state(model: nn.Module) -> Iterator[None]:
+    """Leave the model as it came in: every module's own train/eval flag, every parameter's
+    `requires_grad` and the global flags (`GlobalFlags`) are restored on exit, error or not.
+
+    Restoring `model.train(was_training)` instead would push the root's mode into every child
+    (a frozen batch norm in a training model would come back training).
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    grads = [(p, p.requires_grad) for p in model.parameters()]
+    flags = GlobalFlags.current()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+        for param, requires_grad in grads:
+            param.requires_grad_(requires_grad)
+        flags.restore()

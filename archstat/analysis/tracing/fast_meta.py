@@ -9,46 +9,81 @@ tests/test_meta_kernels.py checks every shortcut against PyTorch's real kernels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import torch
+from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from archstat.analysis.ops.call import named_args, register, registering
 
-def _batch_norm_meta(training_index: int | None) -> Any:
+aten = torch.ops.aten
+
+# Called as shortcut(**arguments by schema name) (see `archstat.analysis.ops.call`); returns the
+# op's outputs, or None to leave the call to PyTorch.
+Shortcut = Callable[..., Any]
+S = TypeVar("S", bound=Shortcut)
+
+# PyTorch computes these ops' meta outputs through Python decompositions that cost ~10 ms a
+# call; their output shapes are trivial, so on the meta device we make them directly.
+_META_SHORTCUTS: dict[Any, Shortcut] = {}
+
+
+def shortcut(*overloads: Any) -> Callable[[S], S]:
+    """Register the decorated function as the meta shortcut of each op overload in `overloads`."""
+    return registering(_META_SHORTCUTS, overloads)
+
+
+def _empty(shape: Sequence[int], like: Tensor, dtype: torch.dtype | None = None) -> Tensor:
+    return torch.empty(tuple(shape), dtype=dtype or like.dtype, device=like.device)
+
+
+@shortcut(aten.empty_like.default)
+def _empty_like(*, self: Tensor, dtype: torch.dtype | None = None, device: Any = None, **_: Any) -> Tensor | None:
+    return _empty(self.shape, self, dtype) if device is None else None
+
+
+@shortcut(aten.native_batch_norm.default, aten._native_batch_norm_legit.default,
+          aten._native_batch_norm_legit_no_training.default)
+def _batch_norm(*, input: Tensor, training: bool = False, **_: Any) -> tuple[Tensor, ...]:
     """Batch norm: the output, and the saved statistics, which are empty in eval as on the CPU."""
-
-    def shortcut(args: Sequence[Any]) -> tuple[torch.Tensor, ...]:
-        training = training_index is not None and len(args) > training_index and bool(args[training_index])
-        return _batch_norm_outputs(args[0], args[0].shape[1] if training else 0)
-
-    return shortcut
-
-
-def _batch_norm_outputs(x: torch.Tensor, stats: int) -> tuple[torch.Tensor, ...]:
-    channels = (stats,)
+    channels = (input.shape[1] if training else 0,)
     return (
-        torch.empty(x.shape, dtype=x.dtype, device=x.device),
-        torch.empty(channels, dtype=torch.float32, device=x.device),
-        torch.empty(channels, dtype=torch.float32, device=x.device),
+        _empty(input.shape, input),
+        torch.empty(channels, dtype=torch.float32, device=input.device),
+        torch.empty(channels, dtype=torch.float32, device=input.device),
     )
 
 
-def _matmul_meta(args: Sequence[Any]) -> torch.Tensor | None:
-    a, b = args[-2], args[-1]
+def _product(a: Tensor, b: Tensor) -> Tensor | None:
     if a.shape[-1] != b.shape[-2] or a.shape[:-2] != b.shape[:-2] or a.dtype != b.dtype:
         return None  # PyTorch raises its own error
-    return torch.empty((*a.shape[:-1], b.shape[-1]), dtype=a.dtype, device=a.device)
+    return _empty((*a.shape[:-1], b.shape[-1]), a)
+
+
+@shortcut(aten.mm.default, aten.bmm.default)
+def _matmul(*, self: Tensor, mat2: Tensor, **_: Any) -> Tensor | None:
+    return _product(self, mat2)
+
+
+@shortcut(aten.addmm.default)
+def _addmm(*, self: Tensor, mat1: Tensor, mat2: Tensor, **_: Any) -> Tensor | None:
+    out = _product(mat1, mat2)
+    if out is None or self.dtype != out.dtype or _broadcast([tuple(self.shape), tuple(out.shape)]) != out.shape:
+        return None
+    return out
 
 
 def _expand(values: Sequence[int], n: int) -> list[int]:
     return list(values) * n if len(values) == 1 else list(values)
 
 
-def _convolution_meta(args: Sequence[Any]) -> torch.Tensor | None:
-    x, weight = args[0], args[1]
-    stride, padding, dilation, transposed, output_padding, groups = args[3:9]
+@shortcut(aten.convolution.default)
+def _convolution(*, input: Tensor, weight: Tensor, stride: Sequence[int], padding: Sequence[int],
+                 dilation: Sequence[int], transposed: bool, output_padding: Sequence[int], groups: int,
+                 **_: Any) -> Tensor | None:
+    x = input
     spatial = weight.dim() - 2
     if x.dim() != weight.dim() or spatial < 1:
         return None  # unbatched or unusual: let PyTorch handle it
@@ -76,7 +111,7 @@ def _convolution_meta(args: Sequence[Any]) -> torch.Tensor | None:
                 f"Kernel size: ({k}). Kernel size can't be greater than actual input size"
             )
         sizes.append(size)
-    return torch.empty((x.shape[0], channels_out, *sizes), dtype=x.dtype, device=x.device)
+    return _empty((x.shape[0], channels_out, *sizes), x)
 
 
 def _pool_size(size_in: int, k: int, pad: int, stride: int, dilation: int, ceil_mode: bool) -> int:
@@ -88,46 +123,47 @@ def _pool_size(size_in: int, k: int, pad: int, stride: int, dilation: int, ceil_
     return size
 
 
-def _pool_meta(with_indices: bool, has_dilation: bool) -> Any:
-    def shortcut(args: Sequence[Any]) -> Any:
-        x = args[0]
-        spatial = len(args[1]) if len(args[1]) > 1 else 2
-        if spatial > 3:
-            return None
-        if x.dim() < spatial + 1:
-            return None
-        kernel = _expand(args[1], spatial)
-        stride = _expand(args[2] if len(args) > 2 and args[2] else kernel, spatial)
-        padding = _expand(args[3] if len(args) > 3 else [0], spatial)
-        index = 5 if has_dilation else 4
-        dilation = _expand(args[4], spatial) if has_dilation and len(args) > 4 else [1] * spatial
-        ceil_mode = bool(args[index]) if len(args) > index else False
-        if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
-            return None  # PyTorch raises its own error
-        lead = x.shape[: x.dim() - spatial]
-        first = x.dim() - spatial
-        sizes = [
-            _pool_size(x.shape[first + i], kernel[i], padding[i], stride[i], dilation[i], ceil_mode)
-            for i in range(spatial)
-        ]
-        if any(s <= 0 for s in sizes):
-            raise RuntimeError(
-                f"Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
-                f"({'x'.join(map(str, (*lead[1:], *sizes)))}). Output size is too small"
-            )
-        out = torch.empty((*lead, *sizes), dtype=x.dtype, device=x.device)
-        if with_indices:
-            return out, torch.empty(out.shape, dtype=torch.int64, device=x.device)
-        return out
-
-    return shortcut
-
-
-def _adaptive_pool_meta(args: Sequence[Any]) -> torch.Tensor | None:
-    x, size = args[0], list(args[1])
-    if x.dim() < len(size) + 1 or any(s <= 0 for s in size):
+def _pool(*, self: Tensor, kernel_size: Sequence[int], stride: Sequence[int] = (), padding: Sequence[int] = (0,),
+          dilation: Sequence[int] = (1,), ceil_mode: bool = False, **_: Any) -> Tensor | None:
+    """Max and average pools (an average pool has no `dilation`)."""
+    x = self
+    spatial = len(kernel_size) if len(kernel_size) > 1 else 2
+    if spatial > 3 or x.dim() < spatial + 1:
         return None
-    return torch.empty((*x.shape[: x.dim() - len(size)], *size), dtype=x.dtype, device=x.device)
+    kernel = _expand(kernel_size, spatial)
+    strides = _expand(stride or kernel, spatial)
+    pads = _expand(padding, spatial)
+    dilations = _expand(dilation, spatial)
+    if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
+        return None  # PyTorch raises its own error
+    first = x.dim() - spatial
+    lead = x.shape[:first]
+    sizes = [
+        _pool_size(x.shape[first + i], kernel[i], pads[i], strides[i], dilations[i], bool(ceil_mode))
+        for i in range(spatial)
+    ]
+    if any(s <= 0 for s in sizes):
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
+            f"({'x'.join(map(str, (*lead[1:], *sizes)))}). Output size is too small"
+        )
+    return _empty((*lead, *sizes), x)
+
+
+register(_META_SHORTCUTS, (aten.max_pool2d.default, aten.avg_pool2d.default, aten.avg_pool3d.default), _pool)
+
+
+@shortcut(aten.max_pool2d_with_indices.default)
+def _pool_with_indices(**args: Any) -> tuple[Tensor, Tensor] | None:
+    out = _pool(**args)
+    return None if out is None else (out, torch.empty(out.shape, dtype=torch.int64, device=out.device))
+
+
+@shortcut(aten._adaptive_avg_pool2d.default)
+def _adaptive_pool(*, self: Tensor, output_size: Sequence[int], **_: Any) -> Tensor | None:
+    if self.dim() < len(output_size) + 1 or any(s <= 0 for s in output_size):
+        return None
+    return _empty((*self.shape[: self.dim() - len(output_size)], *output_size), self)
 
 
 def _broadcast(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...] | None:
@@ -143,79 +179,54 @@ def _broadcast(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...] | None:
     return tuple(out)
 
 
-def _mean_meta(args: Sequence[Any]) -> torch.Tensor | None:
-    x = args[0]
-    dims = args[1] if len(args) > 1 else None
-    if not dims or x.dim() == 0:
+@shortcut(aten.mean.dim, aten.sum.dim_IntList)
+def _reduce(*, self: Tensor, dim: Sequence[int] | None, keepdim: bool = False, dtype: torch.dtype | None = None,
+            **_: Any) -> Tensor | None:
+    if not dim or self.dim() == 0 or dtype not in (None, self.dtype):
         return None
-    reduced = {d % x.dim() for d in dims}
-    keep = bool(args[2]) if len(args) > 2 else False
-    shape = [1 if i in reduced else s for i, s in enumerate(x.shape) if keep or i not in reduced]
-    return torch.empty(shape, dtype=x.dtype, device=x.device)
+    reduced = {d % self.dim() for d in dim}
+    shape = [1 if i in reduced else s for i, s in enumerate(self.shape) if keepdim or i not in reduced]
+    return _empty(shape, self)
 
 
-def _cat_meta(args: Sequence[Any]) -> torch.Tensor | None:
-    tensors = list(args[0])
+@shortcut(aten.cat.default)
+def _cat(*, tensors: Sequence[Tensor], dim: int = 0, **_: Any) -> Tensor | None:
     first = tensors[0]
-    dim = (args[1] if len(args) > 1 else 0) % max(first.dim(), 1)
+    dim %= max(first.dim(), 1)
     rest = [tuple(s for i, s in enumerate(t.shape) if i != dim) for t in tensors]
     if any(t.dim() != first.dim() or t.dtype != first.dtype for t in tensors) or len(set(rest)) != 1:
         return None  # mixed or mismatched inputs: PyTorch's checks and messages
     shape = list(first.shape)
     shape[dim] = sum(t.shape[dim] for t in tensors)
-    return torch.empty(shape, dtype=first.dtype, device=first.device)
+    return _empty(shape, first)
 
 
-def _elementwise_meta(in_place: bool) -> Any:
+def _elementwise(in_place: bool) -> Shortcut:
     """Same-dtype elementwise ops: the broadcast shape (in place: the first argument itself)."""
 
-    def shortcut(args: Sequence[Any]) -> torch.Tensor | None:
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    def make(**args: Any) -> Tensor | None:
+        values = args.values()
+        tensors = [a for a in values if isinstance(a, Tensor)]
         first = tensors[0]
         if any(t.dtype != first.dtype or not t.is_meta for t in tensors):
             return None
-        if any(isinstance(a, float) for a in args) and not first.is_floating_point():
+        if not first.is_floating_point() and any(isinstance(a, float) for a in values):
             return None  # type promotion: let PyTorch decide
         shape = _broadcast([tuple(t.shape) for t in tensors])
         if shape is None:
             return None
         if in_place:
             return first if shape == first.shape else None
-        return torch.empty(shape, dtype=first.dtype, device=first.device)
+        return _empty(shape, first)
 
-    return shortcut
-
-
-_EMPTY_LIKE = torch.ops.aten.empty_like.default
-_UNARY_OR_BINARY = ("relu", "hardtanh", "sigmoid", "tanh", "add", "mul", "sub", "div", "silu", "hardswish",
-                    "pow")
+    return make
 
 
-# PyTorch computes these ops' meta outputs through Python decompositions that cost ~10 ms a
-# call; their output shapes are trivial, so on the meta device we make them directly.
-_META_SHORTCUTS: dict[Any, Any] = {
-    torch.ops.aten.native_batch_norm.default: _batch_norm_meta(training_index=5),
-    torch.ops.aten._native_batch_norm_legit_no_training.default: _batch_norm_meta(training_index=None),
-    torch.ops.aten._native_batch_norm_legit.default: _batch_norm_meta(training_index=5),
-    torch.ops.aten.convolution.default: _convolution_meta,
-    torch.ops.aten._adaptive_avg_pool2d.default: _adaptive_pool_meta,
-    torch.ops.aten.max_pool2d_with_indices.default: _pool_meta(with_indices=True, has_dilation=True),
-    torch.ops.aten.max_pool2d.default: _pool_meta(with_indices=False, has_dilation=True),
-    torch.ops.aten.avg_pool2d.default: _pool_meta(with_indices=False, has_dilation=False),
-    torch.ops.aten.avg_pool3d.default: _pool_meta(with_indices=False, has_dilation=False),
-    torch.ops.aten.mean.dim: _mean_meta,
-    torch.ops.aten.sum.dim_IntList: _mean_meta,
-    torch.ops.aten.cat.default: _cat_meta,
-    torch.ops.aten.addmm.default: _matmul_meta,
-    torch.ops.aten.mm.default: _matmul_meta,
-    torch.ops.aten.bmm.default: _matmul_meta,
-}
-for _name in _UNARY_OR_BINARY:
-    _variants = ((getattr(torch.ops.aten, _name), False), (getattr(torch.ops.aten, _name + "_"), True))
-    for _packet, _in_place in _variants:
-        for _overload in ("default", "Tensor", "Scalar", "Tensor_Scalar"):
-            if hasattr(_packet, _overload):
-                _META_SHORTCUTS[getattr(_packet, _overload)] = _elementwise_meta(_in_place)
+for _name in ("relu", "hardtanh", "sigmoid", "tanh", "add", "mul", "sub", "div", "silu", "hardswish", "pow"):
+    for _packet, _in_place in ((getattr(aten, _name), False), (getattr(aten, _name + "_"), True)):
+        _overloads = [getattr(_packet, o) for o in ("default", "Tensor", "Scalar", "Tensor_Scalar")
+                      if hasattr(_packet, o)]
+        register(_META_SHORTCUTS, _overloads, _elementwise(_in_place))
 
 
 class MetaShortcuts(TorchDispatchMode):
@@ -227,18 +238,19 @@ class MetaShortcuts(TorchDispatchMode):
         # torch._dynamo (1-2 s); nothing here is ever compiled.
         return False
 
-    def run(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        if func is _EMPTY_LIKE and getattr(args[0], "is_meta", False) and kwargs.get("device") is None:
-            x = args[0]
-            return torch.empty(x.shape, dtype=kwargs.get("dtype") or x.dtype, device=x.device)
-        shortcut = _META_SHORTCUTS.get(func)
-        first = args[0] if args else None
-        if isinstance(first, (list, tuple)) and first:
-            first = first[0]
-        if shortcut is not None and not kwargs and getattr(first, "is_meta", False):
-            out = shortcut(args)
-            if out is not None:
-                return out
+    def run(self, func: Any, args: Sequence[Any], kwargs: Mapping[str, Any],
+            named: Mapping[str, Any] | None = None) -> Any:
+        """The op's outputs, made directly where a shortcut applies; `named`: the arguments by
+        schema name when the caller has them already (they are made here otherwise)."""
+        fast = _META_SHORTCUTS.get(func)
+        if fast is not None and args:
+            first = args[0]
+            if isinstance(first, (list, tuple)) and first:
+                first = first[0]
+            if getattr(first, "is_meta", False):
+                out = fast(**(named if named is not None else named_args(func, args, kwargs)))
+                if out is not None:
+                    return out
         return func(*args, **kwargs)
 
     def __torch_dispatch__(

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
-from archstat.analysis.tracing.execution import make_input, override_tensors, run_model
+from archstat.analysis.tracing.execution import make_input, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.recorder import Trace
 
@@ -62,8 +62,7 @@ def saved_for_backward(model: nn.Module, shape: Sequence[int], dtype: torch.dtyp
     def unpack(t: torch.Tensor) -> torch.Tensor:
         return t
 
-    was_training = model.training
-    try:
+    with preserved_state(model):
         for mode in ("train", "eval"):
             model.train(mode == "train")
             saved.clear()
@@ -76,6 +75,4 @@ def saved_for_backward(model: nn.Module, shape: Sequence[int], dtype: torch.dtyp
                 continue
             del output
             return sum(saved.values()), mode
-    finally:
-        model.train(was_training)
     raise AssertionError("unreachable")

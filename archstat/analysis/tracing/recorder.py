@@ -5,6 +5,9 @@ A `TorchDispatchMode` sees each op after PyTorch has decomposed the Python-level
 the same way as module ops. Forward hooks keep a stack of open module calls; the op is charged
 to the innermost one. Tensor lifetimes are followed through storage identity: an op output that
 the op's schema does not mark as an alias is a new allocation.
+
+Each op's arguments are named once (`ops.call.named_args`); the meta shortcut and the memory,
+receptive-field and cost observers all read that one `OpCall`.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import torch
 from torch import nn
 from torch.multiprocessing.reductions import StorageWeakRef
 
+from archstat.analysis.ops.call import OpCall, named_args
 from archstat.analysis.ops.costs import FORMULAS, FREE_OPS, Category, Cost
-from archstat.analysis.ops.fields import RULES, propagate
+from archstat.analysis.ops.fields import propagate
 from archstat.analysis.rf.field import Field
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 
@@ -148,15 +152,13 @@ class _Recorder(MetaShortcuts):
         entry = self.fields.get(id(t))
         return entry[1] if entry is not None and entry[0]() is t else None
 
-    def _propagate_field(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any],
-                         inputs: Sequence[torch.Tensor], outs: Sequence[torch.Tensor]) -> None:
-        carrying = [(t, f) for t in inputs if (f := self.field_of(t)) is not None]
-        if not carrying or not outs:
+    def observe_field(self, call: OpCall) -> None:
+        """The outputs' field, from the inputs that carry one (see `ops.fields`)."""
+        carrying = [(t, f) for t in call.inputs if (f := self.field_of(t)) is not None]
+        if not carrying or not call.outs:
             return
-        if func.overloadpacket in RULES:
-            args = _with_defaults(func, args, kwargs)
-        field = propagate(func, args, [f for _, f in carrying], [t for t, _ in carrying], outs[0])
-        for t in outs:
+        field = propagate(call, [f for _, f in carrying], [t for t, _ in carrying])
+        for t in call.outs:
             self.set_field(t, field)
 
     # -- allocations --------------------------------------------------------------------------
@@ -212,66 +214,58 @@ class _Recorder(MetaShortcuts):
     def __torch_dispatch__(
         self, func: Any, types: Sequence[type], args: Sequence[Any] = (), kwargs: Any = None
     ) -> Any:
+        # The arguments are named once here; the meta shortcut and every observer read the same.
         kwargs = kwargs or {}
-        out = self.run(func, args, kwargs)
+        named = named_args(func, args, kwargs)
+        out = self.run(func, args, kwargs, named)
+        call = OpCall(func, func.overloadpacket, named, tensors_in((args, kwargs)), tensors_in(out))
         index = len(self.trace.ops)
-        inputs = tensors_in((args, kwargs))
-        for t in inputs:
+        self.observe_memory(call, index)
+        if self.fields:
+            self.observe_field(call)
+        self.observe_cost(call, index)
+        return out
+
+    def observe_memory(self, call: OpCall, index: int) -> None:
+        """Last use of every input's allocation; a new allocation for each output the schema does not alias."""
+        for t in call.inputs:
             alloc = self.alloc_id(t)
             if alloc is not None:
                 self.trace.last_use[alloc] = index
-        outs = tensors_in(out)
-        returns = func._schema.returns
-        for i, t in enumerate(outs):
+        returns = call.func._schema.returns
+        for i, t in enumerate(call.outs):
             alias = returns[min(i, len(returns) - 1)].alias_info if returns else None
             if alias is None:
                 self.allocate(t, index)
 
-        if self.fields:
-            self._propagate_field(func, args, kwargs, inputs, outs)
-        call = self.stack[-1] if self.stack else -1
-        packet = func.overloadpacket
-        entry = FORMULAS.get(packet)
+    def observe_cost(self, call: OpCall, index: int) -> None:
+        """The op's cost (see `ops.costs`), charged to the innermost open module call."""
+        at = self.stack[-1] if self.stack else -1
+        record = self.trace.calls[at] if at >= 0 else None
+        entry = FORMULAS.get(call.packet)
         category: Category | None = None
         cost: Cost | None = None
         if entry is not None:
             category, formula = entry
-            full_args = _with_defaults(func, args, kwargs)
-            cost = formula(full_args, outs)
-            record = self.trace.calls[call] if call >= 0 else None
+            cost = formula(call.outs[0], **call.args)
             if record is not None and record.category is not None:
                 category = record.category
-            if outs and outs[0].numel() == 0 and any(t.numel() > 0 for t in inputs):
+            if call.outs[0].numel() == 0 and any(t.numel() > 0 for t in call.inputs):
                 raise CollapsedError(
-                    f"{packet.__name__} turned {_fmt(inputs[0].shape)} into {_fmt(outs[0].shape)}"
+                    f"{call.packet.__name__} turned {_fmt(call.inputs[0].shape)} into {_fmt(call.outs[0].shape)}"
                 )
-        supported = entry is not None or packet in FREE_OPS
-        self.trace.ops.append(OpRecord(packet.__name__, call, category, cost, supported))
+        supported = entry is not None or call.packet in FREE_OPS
+        self.trace.ops.append(OpRecord(call.packet.__name__, at, category, cost, supported))
 
-        if call >= 0 and outs and not self.trace.calls[call].is_leaf:
-            alloc = self.alloc_id(outs[0])
+        if record is not None and call.outs and not record.is_leaf:
+            alloc = self.alloc_id(call.outs[0])
             if alloc is not None and self.trace.alloc_op[alloc] == index and alloc not in self.counted:
                 self.counted.add(alloc)
-                self.trace.calls[call].own_op_bytes += self.trace.alloc_bytes[alloc]
-        return out
+                record.own_op_bytes += self.trace.alloc_bytes[alloc]
 
 
 def _fmt(shape: Sequence[int]) -> str:
     return "x".join(str(s) for s in shape)
-
-
-def _with_defaults(func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Sequence[Any]:
-    """Positional arguments with keyword ones and schema defaults filled in."""
-    schema_args = func._schema.arguments
-    if not kwargs or len(args) >= len(schema_args):
-        return args
-    filled = list(args)
-    for spec in schema_args[len(args):]:
-        if spec.name in kwargs:
-            filled.append(kwargs[spec.name])
-        else:
-            filled.append(spec.default_value if spec.has_default_value() else None)
-    return filled
 
 
 @contextmanager
