@@ -84,8 +84,25 @@ def same_padding(kernel: tuple[int, int], dilation: int) -> tuple[int, int]:
     return dilation * (kernel[0] - 1) // 2, dilation * (kernel[1] - 1) // 2
 
 
+class _FieldSizes:
+    """Per-axis (H, W) receptive field and jump of a record's `field`."""
+
+    __slots__ = ()
+    field: Field
+
+    @property
+    def rf(self) -> tuple[int, int]:
+        """The receptive field's size per axis."""
+        return _pair(self.field, "size")
+
+    @property
+    def jump(self) -> tuple[int, int]:
+        """The effective stride per axis."""
+        return _pair(self.field, "jump")
+
+
 @dataclass(frozen=True, slots=True)
-class StackRow:
+class StackRow(_FieldSizes):
     """One layer of the growth table, with the receptive field after it."""
 
     name: str                               # "conv1 3×3", "pool1 max 3×3"
@@ -96,14 +113,6 @@ class StackRow:
     macs_c2: int | None                     # kh·kw·H_out·W_out, when the size is given
     macs: int | None                        # kh·kw·C²·H_out·W_out, when channels and size are given
     output_size: tuple[int, int] | None     # (H_out, W_out), when the size is given
-
-    @property
-    def rf(self) -> tuple[int, int]:
-        return _pair(self.field, "size")
-
-    @property
-    def jump(self) -> tuple[int, int]:
-        return _pair(self.field, "jump")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the layer, its field and its costs."""
@@ -128,7 +137,7 @@ class StackRow:
 
 
 @dataclass(frozen=True, slots=True)
-class StackSummary:
+class StackSummary(_FieldSizes):
     """A whole stack: its rows and totals."""
 
     layers: tuple[StackLayer, ...]
@@ -140,14 +149,6 @@ class StackSummary:
     macs: int | None
     nonlinearities: int                     # one per conv
     output_size: tuple[int, int] | None
-
-    @property
-    def rf(self) -> tuple[int, int]:
-        return _pair(self.field, "size")
-
-    @property
-    def jump(self) -> tuple[int, int]:
-        return _pair(self.field, "jump")
 
     @property
     def spec(self) -> str:
