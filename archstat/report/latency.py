@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archstat.measure.latency import BatchResult, LatencyResult, LayerTiming
+from archstat.measure.results import BatchResult, LatencyResult, LayerTiming
 from archstat.report import units
 from archstat.report.table import Column, Document, Note, Table
 from archstat.report.writers import render
