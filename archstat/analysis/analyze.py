@@ -10,13 +10,22 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from archstat.analysis.inputs import Call, InputSpec, as_call, describe, first_shape, input_bytes, materialize, tensors_of
+from archstat.analysis.inputs import (
+    Call,
+    InputSpec,
+    as_call,
+    describe,
+    first_shape,
+    input_bytes,
+    materialize,
+    tensors_of,
+)
 from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
-from archstat.analysis.tracing.execution import make_input, override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
@@ -189,17 +198,17 @@ def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: An
 
 def _materialize_lazy(model: nn.Module, label: str, call: Call, dtype: torch.dtype) -> None:
     """Give lazy modules (`nn.LazyLinear`, ...) their shapes by one forward where their tensors live."""
-    lazy = [name for name, t in [*model.named_parameters(), *model.named_buffers()]
-            if isinstance(t, nn.parameter.UninitializedTensorMixin)]
+    lazy = [(name, t) for name, t in [*model.named_parameters(), *model.named_buffers()]
+            if isinstance(t, (nn.UninitializedParameter, nn.UninitializedBuffer))]
     if not lazy:
         return
-    device = next(t.device for t in [*model.parameters(), *model.buffers()] if isinstance(t, nn.parameter.UninitializedTensorMixin))
+    device = lazy[0][1].device
     try:
         with torch.no_grad(), MetaShortcuts():
             run_model(model, None, materialize(call, dtype, device))
     except Exception as exc:
         raise ForwardError(
-            f"{label} has lazy parameters ({lazy[0]}) and its first forward, which would give them "
+            f"{label} has lazy parameters ({lazy[0][0]}) and its first forward, which would give them "
             f"their shapes, raised {type(exc).__name__}: {one_line(exc)}; run the model once on "
             "example inputs before analysing it"
         ) from exc
