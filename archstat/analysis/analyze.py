@@ -103,7 +103,7 @@ def _forward_error(exc: Exception | SystemExit, trace: Trace, paths: Mapping[int
     message = one_line(exc) or type(exc).__name__
     if device.type == "meta" and trace.failed_op in DATA_DEPENDENT_OPS:
         return DataDependentError(
-            f"{trace.failed_op.__name__} at {where} needs tensor values, which the meta device does not "
+            f"aten.{trace.failed_op.__name__} at {where} needs tensor values, which the meta device does not "
             f"have; analyse {label} with {DataDependentError.PARAMETER}"
         )
     failed = trace.calls[trace.failed_call].module if trace.failed_call is not None else None
@@ -157,6 +157,7 @@ def analyze(
     loaded = load_model(model_or_name, device=str(torch_device), options=options)
     model, label = loaded.module, label or loaded.label
     call = _call_for(loaded, input_shape, inputs)
+    default = not loaded.declared and input_shape is None and inputs is None
     text = describe(call)
     paths = {id(m): name for name, m in model.named_modules()}
     trace = Trace()
@@ -184,10 +185,12 @@ def analyze(
     except ArchstatError:
         raise
     except (Exception, SystemExit) as exc:
-        raise _forward_error(exc, trace, paths, label, text, torch_device) from exc
+        error = _forward_error(exc, trace, paths, label, text, torch_device)
+        if default:
+            error.args = (f"{error}; it got the default input {text}, as it declares none: give its own inputs",)
+        raise error from exc
     return _assemble(model, label, first_shape(call), torch_dtype, torch_device, trace, paths, saved_bytes,
-                     training_mode, _Inputs(text, input_bytes(made), not loaded.declared and
-                                            input_shape is None and inputs is None))
+                     training_mode, _Inputs(text, input_bytes(made), default))
 
 
 def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: Any) -> Call:

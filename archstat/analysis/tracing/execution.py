@@ -140,5 +140,6 @@ def preserved_state(model: nn.Module) -> Iterator[None]:
         for module, training in modes:
             module.training = training
         for param, requires_grad in grads:
-            param.requires_grad_(requires_grad)
+            if not isinstance(param, nn.UninitializedParameter):   # a lazy one refuses every call
+                param.requires_grad_(requires_grad)
         flags.restore()
