@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from archstat.analysis import CONVENTIONS, Analysis, LayerStats, Totals, analyze
+from archstat.analysis.inputs import Call, InputSpec
 from archstat.errors import ArchstatError
 from archstat.models import get_model, list_models, model_info
 from archstat.registry import ModelInfo, register_model
@@ -12,6 +13,8 @@ __all__ = [
     "CONVENTIONS",
     "Analysis",
     "ArchstatError",
+    "Call",
+    "InputSpec",
     "LayerStats",
     "ModelInfo",
     "Totals",

@@ -8,6 +8,10 @@ class ArchstatError(Exception):
 
     exit_code: int = 1
 
+    def cli_text(self) -> str:
+        """The message as the command line shows it (parameters named as its flags)."""
+        return str(self)
+
 
 class UsageError(ArchstatError):
     """Malformed command-line input (shape, option, spec)."""
@@ -21,6 +25,16 @@ class UnknownModelError(UsageError):
 
 class ForwardError(ArchstatError):
     """The model's forward raised; the message names the layer where it did."""
+
+
+class DataDependentError(ForwardError):
+    """An op needed tensor values the meta device does not have (`.item()`, `nonzero`, a mask)."""
+
+    PARAMETER = "device='cpu'"
+
+    def cli_text(self) -> str:
+        """The command line names the flag instead of the parameter."""
+        return str(self).replace(self.PARAMETER, "--device cpu")
 
 
 class InputTooSmallError(ForwardError):

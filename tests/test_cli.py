@@ -372,7 +372,8 @@ def test_user_model_file(cli: Cli, attr: str, options: list[str], width: int) ->
 
 def test_user_model_relative_path_and_input(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    analysis = summary_json(cli, "tests/fixtures/user_model.py:TinyNet", "--input", "3x32x32")
+    # An imported model's shape is taken literally (issue 9): the batch is written out.
+    analysis = summary_json(cli, "tests/fixtures/user_model.py:TinyNet", "--input", "1x3x32x32")
     assert analysis["input_shape"] == [1, 3, 32, 32]
     assert analysis["totals"]["macs"] == 32 * 32 * 4 * 27 + 40
 

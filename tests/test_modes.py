@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from archstat.analysis import analyze
+from archstat.analysis.inputs import Call, InputSpec, materialize
 from archstat.analysis.rf.verify import verify_fields
 from archstat.analysis.tracing.execution import GlobalFlags
 from archstat.analysis.tracing.lifetimes import saved_for_backward
@@ -89,7 +90,8 @@ def _analyze_cpu(model: nn.Module) -> Any:
 
 
 def _saved_for_backward(model: nn.Module) -> Any:
-    return saved_for_backward(model, SHAPE, torch.float32)
+    meta = torch.device("meta")
+    return saved_for_backward(model, materialize(Call((InputSpec(SHAPE),)), torch.float32, meta), torch.float32, meta)
 
 
 def _check(model: nn.Module) -> Any:

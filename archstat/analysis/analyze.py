@@ -5,21 +5,40 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
-from archstat.analysis.loading import load_model
+from archstat.analysis.inputs import (
+    Call,
+    InputSpec,
+    as_call,
+    describe,
+    first_shape,
+    input_bytes,
+    materialize,
+    tensors_of,
+)
+from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
-from archstat.analysis.tracing.execution import make_input, override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
-from archstat.errors import ArchstatError, ForwardError, InputTooSmallError, UsageError, exit_call, one_line
+from archstat.errors import (
+    ArchstatError,
+    DataDependentError,
+    ForwardError,
+    InputTooSmallError,
+    UsageError,
+    exit_call,
+    one_line,
+)
 
 DTYPES: dict[str, torch.dtype] = {
     "float32": torch.float32,
@@ -34,6 +53,14 @@ _TOO_SMALL = re.compile(
     r"larger than the input|non-positive|smaller than",
     re.IGNORECASE,
 )
+
+# Ops whose output depends on tensor values, which the meta device does not have.
+_aten = torch.ops.aten
+DATA_DEPENDENT_OPS = frozenset({
+    _aten._local_scalar_dense, _aten.nonzero, _aten.index, _aten.masked_select, _aten.unique_dim,
+    _aten._unique2, _aten.unique_consecutive, _aten.bincount, _aten.repeat_interleave, _aten.masked_scatter,
+    _aten.argwhere, _aten.histc,
+})
 
 
 def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -69,20 +96,24 @@ def _where(trace: Trace, paths: Mapping[int, str], label: str) -> str:
 
 
 def _forward_error(exc: Exception | SystemExit, trace: Trace, paths: Mapping[int, str], label: str,
-                   shape: Sequence[int]) -> ArchstatError:
+                   inputs: str, device: torch.device) -> ArchstatError:
     where = _where(trace, paths, label)
     if isinstance(exc, SystemExit):
         return ForwardError(f"the forward of {label} called {exit_call(exc)} at {where}")
     message = one_line(exc) or type(exc).__name__
+    if device.type == "meta" and trace.failed_op in DATA_DEPENDENT_OPS:
+        return DataDependentError(
+            f"aten.{trace.failed_op.__name__} at {where} needs tensor values, which the meta device does not "
+            f"have; analyse {label} with {DataDependentError.PARAMETER}"
+        )
     failed = trace.calls[trace.failed_call].module if trace.failed_call is not None else None
     empty = [name for name, p in failed.named_parameters(recurse=False) if p.numel() == 0] if failed else []
     if empty:   # not the input's fault: the layer was built with a zero size (say num_classes=0)
         return ForwardError(f"the forward of {label} failed at {where}, whose {empty[0]} has no elements "
                             f"(check the options it was built with): {message}")
     if isinstance(exc, CollapsedError) or _TOO_SMALL.search(message):
-        dims = "x".join(map(str, shape))
         return InputTooSmallError(
-            f"input {dims} is too small for {label}: it collapsed at {where}: {message}"
+            f"input {inputs} is too small for {label}: it collapsed at {where}: {message}"
         )
     return ForwardError(f"the forward of {label} raised {type(exc).__name__} at {where}: {message}")
 
@@ -98,6 +129,7 @@ def analyze(
     model_or_name: str | nn.Module,
     input_shape: Sequence[int] | None = None,
     *,
+    inputs: Any = None,
     dtype: str | torch.dtype = torch.float32,
     device: str | torch.device = "meta",
     options: Mapping[str, Any] | None = None,
@@ -106,39 +138,89 @@ def analyze(
 ) -> Analysis:
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
+    `input_shape` is the shorthand for one float tensor. `inputs` takes example inputs as the
+    model is called (see `analysis.inputs.as_call`): a tensor or `InputSpec`; a tuple or list of
+    positional arguments; a dict of keyword arguments; `Call(args, kwargs)` for both; nested
+    containers and plain values (ints, bools, None, strings) pass through. Floating tensors take
+    `dtype`; integer and bool ones keep theirs. With neither, the model's declared input, else
+    `DEFAULT_INPUT` (then `Analysis.default_input` is True).
+
     On the default meta device nothing is allocated and no arithmetic runs, so the cost does
-    not depend on batch size or resolution. The model comes back as it came in (`preserved_state`).
-    `receptive_fields=False` skips the receptive-field rules (every row's `rf` is then None).
+    not depend on batch size or resolution; a model that reads tensor values (`.item()`,
+    `nonzero`, boolean masks) needs `device='cpu'`. The model comes back as it came in
+    (`preserved_state`). `receptive_fields=False` skips the receptive-field rules.
     """
+    if input_shape is not None and inputs is not None:
+        raise UsageError("give input_shape or inputs, not both")
     torch_dtype = resolve_dtype(dtype)
     torch_device = resolve_device(device)
     loaded = load_model(model_or_name, device=str(torch_device), options=options)
     model, label = loaded.module, label or loaded.label
-    shape = _validate_shape(input_shape or loaded.input_shape)
+    call = _call_for(loaded, input_shape, inputs)
+    default = not loaded.declared and input_shape is None and inputs is None
+    text = describe(call)
     paths = {id(m): name for name, m in model.named_modules()}
     trace = Trace()
     try:
         with preserved_state(model):
             model.eval()
+            _materialize_lazy(model, label, call, torch_dtype)
             tensors = override_tensors(model, torch_device, torch_dtype)
-            x = make_input(shape, torch_dtype, torch_device)
+            made = materialize(call, torch_dtype, torch_device)
+            held = tensors_of(made)
             with dynamo_deferred():
                 with recording(model) as (trace, recorder), torch.no_grad():
-                    recorder.allocate(x, -1)
-                    if receptive_fields:
+                    for t in held:
+                        recorder.allocate(t, -1)
+                    if receptive_fields and held and held[0].is_floating_point():
+                        x = held[0]
                         recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
-                    output = run_model(model, tensors, x)
-                    for t in [x, *tensors_in(output)]:
+                    output = run_model(model, tensors, made)
+                    for t in [*held, *tensors_in(output)]:
                         alloc = recorder.alloc_id(t)
                         if alloc is not None:
                             trace.output_allocs.add(alloc)
-                saved_bytes, training_mode = saved_for_backward(model, shape, torch_dtype)
+                del output
+                saved_bytes, training_mode = saved_for_backward(model, made, torch_dtype, torch_device)
     except ArchstatError:
         raise
     except (Exception, SystemExit) as exc:
-        raise _forward_error(exc, trace, paths, label, shape) from exc
-    return _assemble(model, label, shape, torch_dtype, torch_device, trace, paths, saved_bytes, training_mode)
+        error = _forward_error(exc, trace, paths, label, text, torch_device)
+        if default:
+            error.args = (f"{error}; it got the default input {text}, as it declares none: give its own inputs",)
+        raise error from exc
+    return _assemble(model, label, first_shape(call), torch_dtype, torch_device, trace, paths, saved_bytes,
+                     training_mode, _Inputs(text, input_bytes(made), default))
 
+
+def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: Any) -> Call:
+    if inputs is not None:
+        return as_call(inputs)
+    return Call((InputSpec(_validate_shape(input_shape or loaded.input_shape)),))
+
+
+def _materialize_lazy(model: nn.Module, label: str, call: Call, dtype: torch.dtype) -> None:
+    """Give lazy modules (`nn.LazyLinear`, ...) their shapes by one forward where their tensors live."""
+    lazy = [(name, t) for name, t in [*model.named_parameters(), *model.named_buffers()]
+            if isinstance(t, (nn.UninitializedParameter, nn.UninitializedBuffer))]
+    if not lazy:
+        return
+    device = lazy[0][1].device
+    try:
+        with torch.no_grad(), MetaShortcuts():
+            run_model(model, None, materialize(call, dtype, device))
+    except Exception as exc:
+        raise ForwardError(
+            f"{label} has lazy parameters ({lazy[0][0]}) and its first forward, which would give them "
+            f"their shapes, raised {type(exc).__name__}: {one_line(exc)}; run the model once on "
+            "example inputs before analysing it"
+        ) from exc
+
+
+class _Inputs(NamedTuple):
+    text: str
+    nbytes: int
+    default: bool
 
 def _dtype_bytes(t: torch.Tensor, dtype: torch.dtype) -> int:
     size = dtype.itemsize if t.is_floating_point() else t.element_size()
@@ -155,6 +237,7 @@ def _assemble(
     paths: Mapping[int, str],
     saved_bytes: int,
     training_mode: str,
+    inputs: _Inputs,
 ) -> Analysis:
     calls = trace.calls
     n = len(calls)
@@ -225,7 +308,7 @@ def _assemble(
         training_activation_bytes=saved_bytes,
         param_bytes=sum(_dtype_bytes(p, dtype) for p in unique),
         buffer_bytes=sum(_dtype_bytes(b, dtype) for b in buffers),
-        input_bytes=_numel(shape) * dtype.itemsize,
+        input_bytes=inputs.nbytes,
         partial=bool(unsupported),
         by_category=_categories(total_macs, total_flops),
     )
@@ -240,6 +323,8 @@ def _assemble(
         training_mode=training_mode,
         growth=compute_growth(rows, shape),
         cumulative=_cumulative(rows),
+        inputs=inputs.text,
+        default_input=inputs.default,
     )
 
 
@@ -254,13 +339,6 @@ def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:
                                       for part, whole in zip(sums, totals, strict=True)))
         for row, sums in zip(leaves, zip(*running, strict=True), strict=True)
     )
-
-
-def _numel(shape: Sequence[int]) -> int:
-    out = 1
-    for d in shape:
-        out *= d
-    return out
 
 
 def _categories(macs: Sequence[int], flops: Sequence[int]) -> dict[str, CategoryCost]:

@@ -30,6 +30,8 @@ class LoadedModel:
     module: nn.Module
     label: str
     input_shape: tuple[int, ...]
+    declared: bool = True   # False: the model says nothing of its input; `input_shape` is DEFAULT_INPUT
+    zoo: bool = False       # a zoo model: a shape given without its batch axis gains one
 
 
 @contextmanager
@@ -116,22 +118,38 @@ def _shown(options: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in options.items())
 
 
+def declared_input(module: nn.Module) -> tuple[int, ...] | None:
+    """The input (with a batch of one) a module says it expects (`registry.with_input_size`), if any."""
+    size = getattr(module, INPUT_SIZE_ATTR, None)
+    return (1, *size) if size is not None else None
+
+
+def _imported(module: nn.Module, label: str) -> LoadedModel:
+    if isinstance(module, torch.jit.ScriptModule):
+        raise UsageError(f"{label} is a TorchScript module, whose compiled forward archstat cannot record; "
+                         "analyse the nn.Module it was scripted or traced from")
+    declared = declared_input(module)
+    return LoadedModel(module, label, declared or DEFAULT_INPUT, declared=declared is not None)
+
+
 def load_model(
     spec: str | nn.Module, *, device: str = "meta", options: Mapping[str, Any] | None = None
 ) -> LoadedModel:
     """Build or import the model; classes and factories are built directly on `device`.
 
-    Every option must name a parameter of the builder; one given as None keeps its default.
+    Every option must name a parameter of the builder; one given as None keeps its default. A
+    factory that cannot be built on the meta device (one that copies or fills weights) is built
+    on the cpu instead, then analysed as any other module.
     """
     options = dict(options or {})
     if isinstance(spec, nn.Module):
-        return LoadedModel(spec, type(spec).__name__, DEFAULT_INPUT)
+        return _imported(spec, type(spec).__name__)
     if ":" not in spec:
         info = model_info(spec)
         with torch.device(device):
             module = _build(info.builder, options, spec)
         size = getattr(module, INPUT_SIZE_ATTR, info.input_size)
-        return LoadedModel(module, spec, (1, *size))
+        return LoadedModel(module, spec, (1, *size), zoo=True)
     try:
         target = _import_attr(spec)
     except UnknownModelError:
@@ -140,11 +158,29 @@ def load_model(
     if isinstance(target, nn.Module):
         if options:
             raise UsageError(f"{label} is a module instance; options {_shown(options)} cannot apply")
-        return LoadedModel(target, label, DEFAULT_INPUT)
+        return _imported(target, label)
     if inspect.isclass(target) and not issubclass(target, nn.Module):
         raise UsageError(f"{label} is a class but not an nn.Module")
     if not callable(target):
         raise UsageError(f"{label} is a {type(target).__name__}, not an nn.Module or a factory")
-    with torch.device(device):
-        module = _build(target, options, label)
-    return LoadedModel(module, label, DEFAULT_INPUT)
+    try:
+        with torch.device(device):
+            module = _build(target, options, label)
+    except UsageError:
+        raise
+    except ArchstatError:
+        if device != "meta":
+            raise
+        module = _build(target, options, label)   # on the cpu: see the docstring
+    return _imported(module, label)
+
+
+def load_inputs(spec: str) -> Any:
+    """What the function named by `pkg.mod:fn` or `file.py:fn` returns: example inputs as
+    `analyze(inputs=...)` takes them (tensors, a tuple or list, a dict, or a `Call`)."""
+    function = _import_attr(spec)
+    label = spec.rpartition(":")[2]
+    if not callable(function):
+        raise UsageError(f"{label} is a {type(function).__name__}, not a function returning inputs")
+    with _user_code(f"{label} (the inputs function)"):
+        return function()

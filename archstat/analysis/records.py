@@ -162,6 +162,8 @@ class Analysis:
     training_mode: str               # mode of the forward that measured saved tensors
     growth: Growth                   # receptive-field growth over `layers`
     cumulative: tuple[CumulativeShare, ...]  # one per leaf (`leaves()`), in execution order
+    inputs: str = ""                 # every input, as `analysis.inputs.describe` names them
+    default_input: bool = False      # the model declared no input and none was given: DEFAULT_INPUT
 
     @property
     def conventions(self) -> Mapping[str, str]:
@@ -182,6 +184,8 @@ class Analysis:
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "input_shape": list(self.input_shape),
+            "inputs": self.inputs,
+            "default_input": self.default_input,
             "dtype": self.dtype,
             "device": self.device,
             "conventions": dict(CONVENTIONS),

@@ -76,7 +76,7 @@ def _invoke(args: list[str]) -> None:
 def _ending(exc: BaseException) -> tuple[int, str]:
     """The exit code and the line for an exception that ended the command."""
     if isinstance(exc, ArchstatError):
-        return exc.exit_code, f"error: {one_line(exc)}"
+        return exc.exit_code, f"error: {one_line(exc.cli_text())}"
     if isinstance(exc, click.ClickException):
         return exc.exit_code, f"error: {one_line(exc.format_message())}"
     if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):

@@ -5,16 +5,25 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from archstat.errors import UsageError, abbreviate
 from archstat.report.output import STDOUT, atomic_write
 
+if TYPE_CHECKING:
+    from archstat.analysis.inputs import InputSpec
+    from archstat.analysis.loading import LoadedModel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 SHAPE_HELP = "input shape, e.g. 1x3x224x224 (the batch may be left out: 3x224x224)"
+INPUT_HELP = ("[NAME=]SHAPE[:DTYPE], e.g. 1x3x224x224 or input_ids=1x128:int64 (repeatable: unnamed ones are "
+              "positional in order, named ones keyword arguments; a zoo model's batch may be left out)")
+INPUTS_HELP = "file.py:fn or package.module:fn returning the inputs: a tensor, a tuple, a dict or archstat.Call"
 
 
 MAX_SIZE = 2**31 - 1   # one axis; PyTorch's indexing and most kernels stop at int32 sizes
@@ -94,10 +103,70 @@ def _too_large(value: Any) -> bool:
 
 
 def resolve_input(model_default: Sequence[int], given: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    """A given shape without the batch axis gets a batch of one."""
+    """A given shape without the batch axis gets a batch of one (zoo models only: an imported
+    model's shapes are taken literally)."""
     if given is not None and len(given) == len(model_default) - 1:
         return (1, *given)
     return given
+
+
+def input_options(command: F) -> F:
+    """The `--input` (repeatable) and `--inputs` options of every command that analyses a model."""
+    command = click.option("--inputs", "inputs_spec", metavar="FILE.py:FN", help=INPUTS_HELP)(command)
+    return click.option("--input", "input_texts", multiple=True, metavar="[NAME=]SHAPE[:DTYPE]",
+                        help=INPUT_HELP)(command)
+
+
+def parse_input(text: str) -> InputSpec:
+    """"input_ids=1x128:int64" -> InputSpec((1, 128), torch.int64, "input_ids"); a one-line error otherwise."""
+    from archstat.analysis.inputs import InputSpec, parse_dtype
+
+    name: str | None = None
+    rest = text
+    if "=" in text:
+        name, _, rest = text.partition("=")
+        name = name.strip()
+        if not name.isidentifier():
+            raise UsageError(f"malformed --input {abbreviate(text)}: NAME must be an argument name, "
+                             "like input_ids=1x128:int64")
+    shape_text, sep, dtype_text = rest.partition(":")
+    shape = parse_shape(shape_text, "--input")
+    return InputSpec(shape, parse_dtype(dtype_text), name) if sep else InputSpec(shape, name=name)
+
+
+def analysis_inputs(loaded: LoadedModel, texts: Sequence[str], inputs_spec: str | None) -> dict[str, Any]:
+    """`analyze` keyword arguments for what `--input`/`--inputs` gave: `inputs=` for those,
+    `input_shape=` for a zoo model's own, nothing for an imported model that declares none (the
+    analysis then says it used the default)."""
+    from archstat.analysis.inputs import Call
+
+    if inputs_spec is not None:
+        if texts:
+            raise UsageError("give --input or --inputs, not both")
+        from archstat.analysis.loading import load_inputs
+
+        return {"inputs": load_inputs(inputs_spec)}
+    specs = [parse_input(t) for t in texts]
+    if len(specs) == 1 and specs[0].name is None and loaded.zoo:
+        return {"input_shape": resolve_input(loaded.input_shape, specs[0].shape)}
+    if specs:
+        return {"inputs": Call.of_specs(specs)}
+    return {"input_shape": loaded.input_shape} if loaded.declared else {}
+
+
+def single_shape(loaded: LoadedModel, given: Mapping[str, Any], option: str) -> tuple[int, ...]:
+    """The one float input shape a real-run check needs, or a one-line error naming `option`."""
+    from archstat.analysis.inputs import Call, InputSpec
+
+    if "input_shape" in given:
+        return tuple(given["input_shape"])
+    if not given:
+        return loaded.input_shape
+    call = given["inputs"]
+    if (isinstance(call, Call) and len(call.args) == 1 and not call.kwargs and isinstance(call.args[0], InputSpec)
+            and call.args[0].dtype.is_floating_point):
+        return call.args[0].shape
+    raise UsageError(f"{option} needs one float --input SHAPE")
 
 
 def format_for(path: str | None, fmt: str | None) -> str:

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import click
 
-from archstat.cli.options import SHAPE_HELP
+from archstat.cli.options import input_options
 
 
 @click.command("report")
 @click.argument("models", nargs=-1, required=True, metavar="MODEL [MODEL ...]")
-@click.option("--input", "input_text", metavar="SHAPE", help=SHAPE_HELP + "; applies to every MODEL")
+@input_options
 @click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
               help="builder option for every MODEL, e.g. -O num_classes=10 (repeatable)")
 @click.option("--latency", "latency_paths", multiple=True, metavar="FILE.json",
               help="a result saved by `archstat latency MODEL --per-layer -o FILE.json` for one of the MODELs: "
                    "adds its per-layer times and roofline (repeatable, one per model)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
-def command(models: tuple[str, ...], input_text: str | None, options: tuple[str, ...],
+def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
             latency_paths: tuple[str, ...], output: str) -> None:
     """A self-contained HTML report of MODELs (zoo names, package.module:attr or file.py:attr): cards,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
     from archstat.analysis.loading import load_model
-    from archstat.cli.options import emit, parse_option, parse_shape, resolve_input, status
+    from archstat.cli.options import analysis_inputs, emit, parse_option, status
     from archstat.errors import UsageError
     from archstat.measure.results import read_result
     from archstat.report.html import render_report
@@ -30,14 +30,13 @@ def command(models: tuple[str, ...], input_text: str | None, options: tuple[str,
 
     check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
-    given = parse_shape(input_text, "--input") if input_text is not None else None
     latency = [read_result(path, "--latency") for path in latency_paths]
     analyses = []
     for name in models:
         loaded = load_model(name, device="meta", options=builder_options)
-        shape = resolve_input(loaded.input_shape, given) or loaded.input_shape
+        given = analysis_inputs(loaded, input_texts, inputs_spec)
         with status(f"analysing {loaded.label}"):
-            analyses.append(analyze(loaded.module, shape, label=loaded.label))
+            analyses.append(analyze(loaded.module, **given, label=loaded.label))
     with status("rendering the report"):
         try:
             page = render_report(analyses, latency)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from archstat.cli.options import (
-    SHAPE_HELP,
+    analysis_inputs,
     emit,
     format_for,
+    input_options,
     parse_option,
     parse_shape,
-    resolve_input,
     status,
     terminal_width,
 )
@@ -21,7 +21,7 @@ from archstat.report.writers import FORMATS, render
 
 @click.command()
 @click.argument("model", required=False)
-@click.option("--input", "input_text", metavar="SHAPE", help=SHAPE_HELP)
+@input_options
 @click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE", help="builder option (repeatable)")
 @click.option("--stack", metavar="SPEC",
               help="a stack of layers instead of a model, e.g. 3x3x3, 1x7,7x1 or 7x7s2,max3s2")
@@ -35,7 +35,8 @@ from archstat.report.writers import FORMATS, render
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
-def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stack: str | None, vs: str | None,
+def rf(model: str | None, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
+       stack: str | None, vs: str | None,
        channels: int | None, size_text: str | None, verify: bool, limit: int | None, fmt: str | None,
        output: str | None) -> None:
     """Receptive-field growth of MODEL, or of a --stack of layers (the lectures' comparisons)."""
@@ -70,10 +71,9 @@ def rf(model: str | None, input_text: str | None, options: tuple[str, ...], stac
 
     builder_options = dict(parse_option(o) for o in options)
     loaded = load_model(model, device="meta", options=builder_options)
-    given = parse_shape(input_text, "--input") if input_text is not None else None
-    shape = resolve_input(loaded.input_shape, given) or loaded.input_shape
+    given = analysis_inputs(loaded, input_texts, inputs_spec)
     with status(f"analysing {loaded.label}"):
-        analysis = analyze(loaded.module, shape, label=loaded.label)
+        analysis = analyze(loaded.module, **given, label=loaded.label)
     document = growth_document(analysis)
     if not verify:
         emit(render(document, fmt, width), output)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from archstat.cli.options import (
-    SHAPE_HELP,
+    analysis_inputs,
     emit,
     format_for,
+    input_options,
     parse_option,
-    parse_shape,
-    resolve_input,
+    single_shape,
     status,
     terminal_width,
 )
@@ -21,7 +21,7 @@ from archstat.report.writers import FORMATS, render
 
 @click.command()
 @click.argument("model")
-@click.option("--input", "input_text", metavar="SHAPE", help=SHAPE_HELP)
+@input_options
 @click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
               help="builder option, e.g. -O num_classes=10 (repeatable)")
 @click.option("--depth", type=click.IntRange(min=1), help="show rows down to this depth (default: all)")
@@ -33,8 +33,8 @@ from archstat.report.writers import FORMATS, render
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
-def summary(model: str, input_text: str | None, options: tuple[str, ...], depth: int | None, dtype: str,
-            device: str, check: bool, fmt: str | None, output: str | None) -> None:
+def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
+            depth: int | None, dtype: str, device: str, check: bool, fmt: str | None, output: str | None) -> None:
     """Per-layer table of MODEL: a zoo name, package.module:attr or path/to/file.py:attr."""
     from archstat.analysis.analyze import analyze, resolve_device
     from archstat.analysis.loading import load_model
@@ -43,13 +43,12 @@ def summary(model: str, input_text: str | None, options: tuple[str, ...], depth:
     if output:
         check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
-    given = parse_shape(input_text, "--input") if input_text is not None else None
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options)
-    shape = resolve_input(loaded.input_shape, given)
+    given = analysis_inputs(loaded, input_texts, inputs_spec)
+    shape = single_shape(loaded, given, "--check") if check else None
     with status(f"analysing {loaded.label}"):
-        analysis = analyze(loaded.module, shape or loaded.input_shape, dtype=dtype, device=torch_device,
-                           label=loaded.label)
+        analysis = analyze(loaded.module, **given, dtype=dtype, device=torch_device, label=loaded.label)
     if not check:
         from archstat.report.summary import summary_document
 

@@ -25,9 +25,9 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from archstat.analysis.analyze import analyze, make_input, resolve_device, resolve_dtype
+from archstat.analysis.analyze import analyze, resolve_device, resolve_dtype
 from archstat.analysis.records import Analysis, LayerStats
-from archstat.analysis.tracing.execution import preserved_state
+from archstat.analysis.tracing.execution import make_input, preserved_state
 from archstat.errors import ArchstatError, ForwardError, UsageError, one_line
 from archstat.measure.peaks import (
     DevicePeaks,

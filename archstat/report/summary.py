@@ -85,10 +85,12 @@ COLUMNS: tuple[Column[LayerStats], ...] = tuple(c for c in LAYER_COLUMNS if c.sh
 
 def title(analysis: Analysis) -> str:
     """One line naming what was analysed."""
-    return (
-        f"{analysis.model} · input {units.shape(analysis.input_shape)} · {analysis.dtype} "
-        f"· device {analysis.device}"
-    )
+    shown = units.shape(analysis.input_shape)
+    if analysis.default_input:
+        given = f"default input {shown}; pass --input"
+    else:
+        given = f"input {analysis.inputs if analysis.inputs and analysis.inputs != shown else shown}"
+    return f"{analysis.model} · {given} · {analysis.dtype} · device {analysis.device}"
 
 
 def _jumps(field: Field) -> str:

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from archstat.analysis.inputs import Call
+
 
 def override_tensors(
     model: nn.Module, device: torch.device, dtype: torch.dtype, *, fresh: bool = False
@@ -43,11 +45,12 @@ def override_tensors(
     return out
 
 
-def run_model(model: nn.Module, tensors: dict[str, torch.Tensor] | None, x: torch.Tensor) -> Any:
-    """Call the model, with stand-in parameters and buffers if given."""
+def run_model(model: nn.Module, tensors: dict[str, torch.Tensor] | None, inputs: Call | torch.Tensor) -> Any:
+    """Call the model on one tensor or a `Call`'s arguments, with stand-in parameters and buffers if given."""
+    call = inputs if isinstance(inputs, Call) else Call((inputs,))
     if tensors is None:
-        return model(x)
-    return functional_call(model, tensors, (x,), strict=False)
+        return model(*call.args, **call.kwargs)
+    return functional_call(model, tensors, call.args, dict(call.kwargs), strict=False)
 
 
 def make_input(shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -137,5 +140,6 @@ def preserved_state(model: nn.Module) -> Iterator[None]:
         for module, training in modes:
             module.training = training
         for param, requires_grad in grads:
-            param.requires_grad_(requires_grad)
+            if not isinstance(param, nn.UninitializedParameter):   # a lazy one refuses every call
+                param.requires_grad_(requires_grad)
         flags.restore()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
-from archstat.analysis.tracing.execution import make_input, override_tensors, preserved_state, run_model
+from archstat.analysis.inputs import Call
+from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.recorder import Trace
 
@@ -39,18 +38,17 @@ def _storage_id(t: torch.Tensor) -> int:
     return int(t.untyped_storage()._cdata)
 
 
-def saved_for_backward(model: nn.Module, shape: Sequence[int], dtype: torch.dtype) -> tuple[int, str]:
+def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device) -> tuple[int, str]:
     """Bytes of the tensors autograd saves for backward in one forward, and the mode used.
 
-    Runs on the meta device (sizes only) with stand-in parameters and buffers, so the model's
-    own running statistics are untouched. Training mode first; if the model cannot run a
-    training forward at this input (batch norm on a single value per channel), eval mode.
+    Runs on `device` (the analysis device: on meta, sizes only) on the same materialised inputs
+    as the recorded forward, with fresh stand-in parameters and buffers, so the model's own
+    running statistics are untouched. Training mode first; if the model cannot run a training
+    forward at this input (batch norm on a single value per channel), eval mode.
     """
-    meta = torch.device("meta")
-    tensors = override_tensors(model, meta, dtype, fresh=True)
+    tensors = override_tensors(model, device, dtype, fresh=True)
     assert tensors is not None
     weights = {_storage_id(t) for t in tensors.values()}
-    x = make_input(shape, dtype, meta)
     saved: dict[int, int] = {}
 
     def pack(t: torch.Tensor) -> torch.Tensor:
@@ -68,7 +66,7 @@ def saved_for_backward(model: nn.Module, shape: Sequence[int], dtype: torch.dtyp
             saved.clear()
             try:
                 with torch.enable_grad(), saved_tensors_hooks(pack, unpack), MetaShortcuts():
-                    output = run_model(model, tensors, x)
+                    output = run_model(model, tensors, inputs)
             except (ValueError, RuntimeError):
                 if mode == "eval":
                     raise

@@ -84,6 +84,7 @@ class Trace:
     last_use: dict[int, int] = field(default_factory=dict)   # allocation id -> last op index
     output_allocs: set[int] = field(default_factory=set)     # held by the caller at the end
     failed_call: int | None = None                            # innermost open call on error
+    failed_op: Any = None                                     # the op (overload packet) that raised
 
 
 class _StorageRef(StorageWeakRef):
@@ -110,13 +111,17 @@ def _storage_key(t: torch.Tensor) -> int | None:
 
 
 def tensors_in(value: Any) -> list[torch.Tensor]:
-    """Every tensor in a nested structure of tuples, lists and dicts (faster than pytree)."""
+    """Every tensor in a nested structure of tuples (named ones too), lists, dicts (and their
+    subclasses, like Hugging Face's `ModelOutput`) and dataclasses; faster than pytree."""
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
         return [t for item in value for t in tensors_in(item)]
     if isinstance(value, dict):
         return [t for item in value.values() for t in tensors_in(item)]
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None and not isinstance(value, type):
+        return [t for name in fields for t in tensors_in(getattr(value, name, None))]
     return []
 
 
@@ -217,7 +222,12 @@ class _Recorder(MetaShortcuts):
         # The arguments are named once here; the meta shortcut and every observer read the same.
         kwargs = kwargs or {}
         named = named_args(func, args, kwargs)
-        out = self.run(func, args, kwargs, named)
+        try:
+            out = self.run(func, args, kwargs, named)
+        except BaseException:
+            if self.trace.failed_op is None:
+                self.trace.failed_op = func.overloadpacket
+            raise
         call = OpCall(func, func.overloadpacket, named, tensors_in((args, kwargs)), tensors_in(out))
         index = len(self.trace.ops)
         self.observe_memory(call, index)
