@@ -246,6 +246,44 @@ class Ranking(nn.Module):
         return out.sum(-1) + picked.sum(-1) + biggest + smallest + arg + bag.sum(-1, keepdim=True)
 
 
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention as self-attention, returning the averaged weights too (fast path on cpu in eval)."""
+
+    def __init__(self, dim: int = 32, heads: int = 4) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        out, weights = self.attn(x, x, x)
+        return out, weights
+
+
+class Seq2Seq(nn.Module):
+    """nn.Transformer with a causal target mask; the target is the first 5 source positions."""
+
+    def __init__(self, dim: int = 32) -> None:
+        super().__init__()
+        self.net = nn.Transformer(dim, 4, 1, 1, 64, batch_first=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        tgt = x[:, :5]
+        mask = nn.Transformer.generate_square_subsequent_mask(5, device=x.device)
+        return self.net(x, tgt, tgt_mask=mask, tgt_is_causal=True)
+
+
+class CausalEncoder(nn.Module):
+    """A TransformerEncoder run with a causal mask."""
+
+    def __init__(self, dim: int = 32) -> None:
+        super().__init__()
+        self.net = nn.TransformerEncoder(nn.TransformerEncoderLayer(dim, 4, 64, batch_first=True), 2,
+                                         enable_nested_tensor=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1], device=x.device)
+        return self.net(x, mask=mask, is_causal=True)
+
+
 class Recurrent(nn.Module):
     """An RNN module with an optional initial state made from zeros."""
 
@@ -292,7 +330,9 @@ CORPUS: dict[str, tuple[type[nn.Module] | object, tuple[int, ...]]] = {
     "spatial": (SpatialTransformer, (2, 3, 16, 16)),
     "ranking": (Ranking, (2, 5, 16)),
     "encoder": (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), 2), (2, 7, 32)),
-    "transformer": (lambda: nn.Transformer(32, 4, 1, 1, 64, batch_first=True), (2, 7, 32)),
+    "causal_encoder": (CausalEncoder, (2, 7, 32)),
+    "mha": (SelfAttention, (2, 7, 32)),
+    "transformer": (Seq2Seq, (2, 7, 32)),
     "lstm": (lambda: recurrent(nn.LSTM, layers=2, bidirectional=True), (7, 3, 10)),
     "gru": (lambda: recurrent(nn.GRU, batch_first=True, initial=True), (3, 7, 10)),
     "rnn": (lambda: recurrent(nn.RNN, layers=2), (7, 3, 10)),

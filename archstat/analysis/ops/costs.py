@@ -111,13 +111,27 @@ def baddbmm(out: Tensor, /, *, batch1: Tensor, **_: Any) -> Cost:
     return _with_bias(out, batch1)
 
 
+def attention_cost(heads: int, length: int, source: int, qk_dim: int, v_dim: int, masked: bool,
+                   is_causal: bool) -> Cost:
+    """Attention counted as PyTorch's math decomposition (`_scaled_dot_product_attention_math`)
+    runs it, which is what the meta device records, so fused and decomposed SDPA agree:
+    Q·Kᵀ and P·V are B·H·L·S·(E + E_v) MACs; q and the (group-expanded) k are each scaled once
+    per element; a mask adds 1 per score, a causal mask is first made (1 per L·S position);
+    softmax 3 per score. `heads`: batch × query heads; `length`, `source`: L and S."""
+    scores = heads * length * source
+    macs = scores * (qk_dim + v_dim)
+    scale = heads * (length + source) * qk_dim
+    mask = scores + length * source if is_causal else scores if masked else 0
+    return Cost(macs, 2 * macs + scale + mask + 3 * scores)
+
+
 @formula("linear", aten._scaled_dot_product_flash_attention, aten._scaled_dot_product_flash_attention_for_cpu,
          aten._scaled_dot_product_efficient_attention, aten._scaled_dot_product_cudnn_attention)
-def attention(out: Tensor, /, *, query: Tensor, key: Tensor, value: Tensor, **_: Any) -> Cost:
-    """Fused attention: Q·Kᵀ and P·V are B·H·L·S·(E + E_v) MACs; softmax and scale 4 per score."""
-    scores = _numel(query.shape[:-1]) * key.shape[-2]
-    macs = scores * (query.shape[-1] + value.shape[-1])
-    return Cost(macs, 2 * macs + 4 * scores)
+def attention(out: Tensor, /, *, query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+              attn_bias: Tensor | None = None, is_causal: bool = False, **_: Any) -> Cost:
+    """Fused attention (flash, memory-efficient, cuDNN, CPU flash): as `attention_cost`."""
+    return attention_cost(_numel(query.shape[:-2]), query.shape[-2], key.shape[-2], query.shape[-1], value.shape[-1],
+                          attn_mask is not None or attn_bias is not None, is_causal)
 
 
 # --- normalisation ------------------------------------------------------------------------------
@@ -395,12 +409,14 @@ def native_multi_head_attention(out: Tensor, /, *, query: Tensor, key: Tensor, e
     biases = batch * (length + 2 * source) * embed_dim if qkv_bias is not None else 0
     biases += batch * length * embed_dim if proj_bias is not None else 0
     scores = batch * num_head * length * source
-    macs = project + 2 * scores * (embed_dim // num_head)
     if need_weights:
+        macs = project + 2 * scores * (embed_dim // num_head)
         rest = batch * length * embed_dim + 3 * scores + (scores if mask is not None else 0)
         rest += scores if average_attn_weights else 0
     else:
-        rest = 4 * scores
+        head_dim = embed_dim // num_head
+        fused = attention_cost(batch * num_head, length, source, head_dim, head_dim, mask is not None, False)
+        macs, rest = project + fused.macs, fused.flops - 2 * fused.macs
     return Cost(macs, 2 * macs + biases + rest, biases)
 
 
