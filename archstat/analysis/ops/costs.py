@@ -183,7 +183,8 @@ def window_pool(out: Tensor, /, *, kernel_size: Sequence[int], spatial: int, **_
 for _spatial, _pools in ((1, (aten.max_pool1d, aten.avg_pool1d)),
                          (2, (aten.max_pool2d, aten.max_pool2d_with_indices, aten.avg_pool2d)),
                          (3, (aten.max_pool3d, aten.max_pool3d_with_indices, aten.avg_pool3d))):
-    register(FORMULAS, _pools, ("pool", partial(window_pool, spatial=_spatial)))
+    _pool_formula: Formula = partial(window_pool, spatial=_spatial)
+    register(FORMULAS, _pools, ("pool", _pool_formula))
 
 
 def _adaptive_windows(size_in: int, size_out: int) -> int:
@@ -454,14 +455,21 @@ CONVENTIONS: dict[str, str] = {
     "conv": "MACs = out elements x C_in/groups x kernel elements (transposed: in elements x "
     "C_out/groups x kernel); bias +1 FLOP per output element",
     "linear": "MACs = M x K x N per (batched) product; bias +1 FLOP per output element; "
-    "fused attention B x H x L x S x (E + E_v) MACs + 4 FLOPs per score",
+    "attention (fused or not) B x H x L x S x (E + E_v) MACs, q and k scaled 1 FLOP per element, "
+    "softmax 3 and a mask 1 per score (a causal mask made 1 per L x S); MultiheadAttention's and "
+    "RNNs' fused kernels count as their decompositions (LSTM 4, GRU 3, RNN 1 gate products)",
     "norm": "batch norm 2 FLOPs/element to normalise + 2 for scale and shift (+4 in training for "
     "statistics); layer/group norm 6 + 2 affine",
     "activation": "1 FLOP per output element (ReLU, tanh, sigmoid, GELU, ...); softmax 3",
     "pool": "1 FLOP per window element per output (max: comparisons; avg: adds and the divide); "
-    "adaptive pools use their exact windows",
-    "elementwise": "1 FLOP per output element (add, mul, div, ...); reductions (sum, mean) 1 per input element",
-    "free": "view, reshape, cat, copy, pad, nearest upsampling, dropout in eval: 0 FLOPs",
+    "adaptive pools use their exact windows; batched or not",
+    "elementwise": "1 FLOP per output element (add, mul, div, comparisons, masks, logical and bitwise "
+    "ops, trigonometric and exponential functions, cumulative sums); reductions (sum, mean, max, "
+    "argmax) 1 per input element; scatter_add, index_add, embedding_bag 1 per value added",
+    "other": "sort n x ceil(log2 n) comparisons per row, topk n x ceil(log2 k); interpolation and "
+    "grid_sample weigh 2^d (linear) or 4^d (cubic) inputs: 2 x taps - 1 FLOPs per output",
+    "free": "view, reshape, cat, copy, pad, gather, index, embedding, scatter, masked_fill, tril, "
+    "pixel_shuffle, eye, nearest upsampling, dropout in eval: 0 FLOPs",
     "unsupported": "an op with no formula is listed and the totals are marked partial",
     "activation_bytes": "sum of layer outputs: the output of every leaf module and of every "
     "functional op called directly in a container, each tensor counted once (in-place ops and "
