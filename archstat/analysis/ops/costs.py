@@ -173,18 +173,20 @@ def per_input(out: Tensor, /, *, self: Tensor, **_: Any) -> Cost:
     return Cost(0, self.numel())
 
 
-def window_pool(out: Tensor, /, *, kernel_size: Sequence[int], spatial: int, **_: Any) -> Cost:
+def window_pool(spatial: int) -> Formula:
     """Max/avg pool over `spatial` trailing axes: one op per window element per output
     (comparisons for max, adds and the final divide for average); batched or not."""
-    window = _numel(kernel_size) if len(kernel_size) > 1 else kernel_size[0] ** spatial
-    return Cost(0, out.numel() * window)
+
+    def count(out: Tensor, /, *, kernel_size: Sequence[int], **_: Any) -> Cost:
+        window = _numel(kernel_size) if len(kernel_size) > 1 else kernel_size[0] ** spatial
+        return Cost(0, out.numel() * window)
+
+    return count
 
 
-for _spatial, _pools in ((1, (aten.max_pool1d, aten.avg_pool1d)),
-                         (2, (aten.max_pool2d, aten.max_pool2d_with_indices, aten.avg_pool2d)),
-                         (3, (aten.max_pool3d, aten.max_pool3d_with_indices, aten.avg_pool3d))):
-    _pool_formula: Formula = partial(window_pool, spatial=_spatial)
-    register(FORMULAS, _pools, ("pool", _pool_formula))
+register(FORMULAS, (aten.max_pool1d, aten.avg_pool1d), ("pool", window_pool(1)))
+register(FORMULAS, (aten.max_pool2d, aten.max_pool2d_with_indices, aten.avg_pool2d), ("pool", window_pool(2)))
+register(FORMULAS, (aten.max_pool3d, aten.max_pool3d_with_indices, aten.avg_pool3d), ("pool", window_pool(3)))
 
 
 def _adaptive_windows(size_in: int, size_out: int) -> int:
