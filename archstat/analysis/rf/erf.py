@@ -145,21 +145,23 @@ def _called_once(analysis: Analysis) -> set[str]:
 
 
 def stage_ends(analysis: Analysis) -> list[str]:
-    """The default layers: the last growth row at each resolution (each jump), in order.
+    """The default layers: at each resolution (each jump), the growth row with the largest field
+    (the first of equals), in order.
 
-    For VGG16 these are the last conv of each block and the final pool; modules run more than
-    once have no single output and are left out.
+    For VGG16 these are the last conv of each block and the final pool; for ResNet-50 the stem conv
+    and the last 3×3 conv of each stage. Modules run more than once have no single output and
+    are left out.
     """
     once = _called_once(analysis)
-    rows = [r for r in analysis.growth.rows if r.path in once and spatial(r.rf) and not (r.rf and r.rf.unaligned)]
-    ends = []
-    for i, row in enumerate(rows):
-        assert row.rf is not None
-        following = rows[i + 1].rf if i + 1 < len(rows) else None
+    best: dict[tuple[int, ...], tuple[int, int, str]] = {}
+    for position, row in enumerate(analysis.growth.rows):
+        if row.path not in once or not spatial(row.rf) or row.rf is None or row.rf.unaligned:
+            continue
         jumps = tuple(a.jump for a in row.rf.axes)
-        if following is None or tuple(a.jump for a in following.axes) != jumps:
-            ends.append(row.path)
-    return ends
+        area = math.prod(a.size for a in row.rf.axes)
+        if jumps not in best or area > best[jumps][0]:
+            best[jumps] = (area, position, row.path)
+    return [path for _, _, path in sorted(best.values(), key=lambda item: item[1])]
 
 
 def _layer_row(analysis: Analysis, path: str) -> LayerStats:
