@@ -8,6 +8,7 @@ stays centred, and the mean gradient never leaves the theoretical field.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -67,10 +68,13 @@ def test_random_positive_stack_grows_like_sqrt_n() -> None:
 
 @pytest.fixture(scope="module")
 def vgg16_erf() -> ERFResult:
-    """vgg16 at its own initialisation (seed 0), 8 Gaussian inputs at 224×224: the default layers."""
+    """vgg16 at its own initialisation (seed 0), 32 Gaussian inputs at 224×224: the default layers.
+
+    The offset of features.28 is systematic for these weights (−0.83, +0.93 px at 32 inputs, the
+    same with seed 1), not noise; with 8 inputs the estimate reads 1.08 px."""
     with seeded(0):
         model = get_model("vgg16")
-    return effective_fields(model, analyze(model, (1, 3, 224, 224)), images=8, seed=0)
+    return effective_fields(model, analyze(model, (1, 3, 224, 224)), images=32, seed=0)
 
 
 def test_vgg16_erf_share_of_the_field_falls_with_depth(vgg16_erf: ERFResult) -> None:
@@ -78,7 +82,7 @@ def test_vgg16_erf_share_of_the_field_falls_with_depth(vgg16_erf: ERFResult) -> 
     means what it says; it falls at every step (92%, 81%, 67%, 58%, 53%, 50% in our runs)."""
     ratios = [layer.ratio_95 for layer in vgg16_erf.layers]
     assert len(ratios) == 6
-    assert all(later < earlier for earlier, later in zip(ratios, ratios[1:], strict=False)), ratios
+    assert all(later < earlier for earlier, later in itertools.pairwise(ratios)), ratios
 
 
 def test_relu_network_erf_stays_centred_within_a_pixel(vgg16_erf: ERFResult) -> None:
@@ -96,7 +100,7 @@ def test_relu_network_erf_stays_centred_within_a_pixel(vgg16_erf: ERFResult) -> 
 
 
 @pytest.mark.parametrize(("name", "shape"), [("resnet18", (1, 3, 96, 96)), ("alexnet", (1, 3, 227, 227)),
-                                             ("googlenet", (1, 3, 96, 96))])
+                                             ("googlenet", (1, 3, 224, 224))])
 def test_mean_gradient_never_leaves_the_theoretical_field(name: str, shape: tuple[int, ...]) -> None:
     with seeded(0):
         model = get_model(name)
@@ -139,7 +143,7 @@ def test_every_format(fmt: str) -> None:
         data = json.loads(text)
         assert {"model", "images", "layers", "fit"} <= set(data)
         assert {"erf_exponent", "trf_exponent"} <= set(data["fit"])
-        assert all(SCHEMA_LAYER <= set(layer) for layer in data["layers"])
+        assert all(set(layer) >= SCHEMA_LAYER for layer in data["layers"])
     if fmt == "latex":
         assert "\\begin{tabular}" in text
 

@@ -9,6 +9,7 @@ to each layer's peak for display.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 

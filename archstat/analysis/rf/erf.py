@@ -328,8 +328,8 @@ def _backward(output: Tensor | None, x: Tensor, *, retain: bool) -> Tensor | Non
     """∂(Σ over the batch and channels of the centre unit)/∂x, or None where no gradient flows."""
     if output is None or output.dim() != 4:
         return None
-    unit = tuple((n - 1) // 2 for n in output.shape[2:])
-    centre = output[(slice(None), slice(None), *unit)].sum()
+    row, col = ((n - 1) // 2 for n in output.shape[2:])
+    centre = output[:, :, row, col].sum()
     if not centre.requires_grad:
         return None
     return torch.autograd.grad(centre, x, retain_graph=retain, allow_unused=True)[0]
