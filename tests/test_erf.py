@@ -195,3 +195,11 @@ def test_weights_are_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     _, own, _ = run_cli(args, capsys)
     code, loaded, _ = run_cli([*args, "--weights", str(path)], capsys)
     assert code == 0 and json.loads(own)["layers"] != json.loads(loaded)["layers"]
+
+
+def test_report_gains_the_erf_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "r.html"
+    code, _, _ = run_cli(["report", "lenet5_modern", "--erf", "-o", str(page)], capsys)
+    assert code == 0
+    text = page.read_text(encoding="utf-8")
+    assert "<h3>Effective receptive field</h3>" in text and "http" not in text.split("<script>")[0]
