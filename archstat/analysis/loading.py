@@ -184,3 +184,32 @@ def load_inputs(spec: str) -> Any:
         raise UsageError(f"{label} is a {type(function).__name__}, not a function returning inputs")
     with _user_code(f"{label} (the inputs function)"):
         return function()
+
+
+def load_weights(module: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Load a state dict saved with `torch.save` into `module` (`weights_only=True`: no code runs).
+
+    Any key missing or unexpected is a one-line error naming the first few of each.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except Exception as exc:
+        raise UsageError(f"cannot load weights from {path}: {one_line(exc)}") from None
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise UsageError(f"{path} holds no state dict (a mapping of names to tensors)")
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    if missing or unexpected or wrong:
+        parts = [f"{what} {_few(keys)}" for what, keys in (("missing", missing), ("unexpected", unexpected),
+                                                           ("wrong shape", wrong)) if keys]
+        raise UsageError(f"{path} does not fit the model: " + "; ".join(parts))
+    module.load_state_dict(state)
+
+
+def _few(keys: list[str], shown: int = 3) -> str:
+    more = f" (+{len(keys) - shown} more)" if len(keys) > shown else ""
+    return ", ".join(keys[:shown]) + more

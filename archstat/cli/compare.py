@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 import click
 
+from archstat.cli.options import progress_bar
 from archstat.report.writers import FORMATS
 
 PROGRESS_FROM = 4      # models; fewer finish before a progress bar would be worth drawing
-ProgressFn = Callable[[int, int, str], None]
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[ProgressFn | None]:
-    """A progress bar on stderr for many models, only when stderr is a terminal."""
-    if total < PROGRESS_FROM or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("analysing", total=total)
-
-        def step(i: int, n: int, name: str) -> None:
-            bar.update(task, completed=i, description=f"analysing {name}")
-
-        yield step
 
 
 @click.command("compare")
@@ -68,7 +45,7 @@ def command(models: tuple[str, ...], input_text: str | None, latency_files: tupl
     given = parse_shape(input_text, "--input") if input_text is not None else None
     timings = load_latency(latency_files, "--latency")
     names = expand_models(models)
-    with _progress(len(names)) as step:
+    with progress_bar(len(names), "analysing", minimum=PROGRESS_FROM) as step:
         rows = compare(names, given, timings, progress=step)
     figure = None
     if plot:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -210,3 +211,26 @@ class status:
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:
             self._status.__exit__(*exc)
+
+
+ProgressFn = Callable[[int, int, str], None]   # (done, total, what is being done now)
+
+
+@contextmanager
+def progress_bar(total: int, verb: str, *, minimum: int = 1) -> Iterator[ProgressFn | None]:
+    """A progress bar on stderr for `total` steps, only when stderr is a terminal and there are
+    at least `minimum` of them (fewer finish before a bar would be worth drawing)."""
+    if total < minimum or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(verb, total=total)
+
+        def step(i: int, n: int, name: str) -> None:
+            bar.update(task, completed=i, total=n, description=f"{verb} {name}")
+
+        yield step

@@ -6,6 +6,8 @@ import click
 
 from archstat.cli.options import input_options
 
+ERF_IMAGES = 8
+
 
 @click.command("report")
 @click.argument("models", nargs=-1, required=True, metavar="MODEL [MODEL ...]")
@@ -15,9 +17,11 @@ from archstat.cli.options import input_options
 @click.option("--latency", "latency_paths", multiple=True, metavar="FILE.json",
               help="a result saved by `archstat latency MODEL --per-layer -o FILE.json` for one of the MODELs: "
                    "adds its per-layer times and roofline (repeatable, one per model)")
+@click.option("--erf", is_flag=True,
+              help="add each model's effective receptive field (8 Gaussian inputs, seed 0, CPU)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
 def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            latency_paths: tuple[str, ...], output: str) -> None:
+            latency_paths: tuple[str, ...], erf: bool, output: str) -> None:
     """A self-contained HTML report of MODELs (zoo names, package.module:attr or file.py:attr): cards,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
@@ -37,9 +41,18 @@ def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: 
         given = analysis_inputs(loaded, input_texts, inputs_spec)
         with status(f"analysing {loaded.label}"):
             analyses.append(analyze(loaded.module, **given, label=loaded.label))
+    fields = []
+    if erf:
+        from archstat.analysis.rf.erf import effective_fields, seeded
+
+        for name, analysis in zip(models, analyses, strict=True):
+            with seeded(0):
+                module = load_model(name, device="cpu", options=builder_options).module
+            with status(f"effective receptive field of {analysis.model}"):
+                fields.append(effective_fields(module, analysis, images=ERF_IMAGES))
     with status("rendering the report"):
         try:
-            page = render_report(analyses, latency)
+            page = render_report(analyses, latency, fields)
         except UsageError as exc:     # a result that does not fit these models
             raise UsageError(f"--latency: {exc}") from None
     emit(page, output)

@@ -517,6 +517,45 @@ HEADS_COLUMNS = (
 
 # -- the gallery ------------------------------------------------------------------------------------
 
+# -- 7. effective vs theoretical receptive field ---------------------------------------------------
+
+ERF_TITLE = "Effective vs theoretical receptive field: the ERF grows far slower than the TRF"
+
+
+def erf_vs_trf_figure(df: pd.DataFrame) -> go.Figure:
+    """ERF std (solid) and TRF size (dashed) against depth, log-log, one colour per network."""
+    fig = go.Figure()
+    for i, (_, part) in enumerate(df.groupby("model", sort=False)):
+        first = part.iloc[0]
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(
+            x=part["depth"], y=part["trf_px"], mode="lines+markers", legendgroup=first["model"],
+            name=f"{first['display']}: TRF size (exponent {first['trf_exponent']:.2f})",
+            line={"color": color, "width": 2, "dash": "dash"}, marker={"symbol": MARKERS[1], "size": 8},
+        ))
+        fig.add_trace(go.Scatter(
+            x=part["depth"], y=part["erf_std_px"], mode="lines+markers", legendgroup=first["model"],
+            name=f"{first['display']}: ERF std (exponent {first['erf_exponent']:.2f})",
+            line={"color": color, "width": 3}, marker={"symbol": MARKERS[0], "size": 9},
+        ))
+    apply(fig, ERF_TITLE, x_title="depth (layers that grow the field)", y_title="input pixels", subtitle=(
+        "each network at its own initialisation, mean |∂ centre unit / ∂ input| over Gaussian inputs; "
+        "exponent = log-log slope against depth"))
+    fig.update_xaxes(type="log", tickvals=[1, 2, 4, 8, 16, 24], tickfont={"size": TICK_SIZE})
+    fig.update_yaxes(**LOG_TICKS, tickfont={"size": TICK_SIZE})
+    fig.update_layout(legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top",
+                              "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": LABEL_SIZE}})
+    return fig
+
+
+ERF_COLUMNS = (
+    _text_col("network", "display"), _text_col("layer", "path"), _column("depth", "depth"),
+    _column("TRF (px)", "trf_px"), _column("ERF std (px)", "erf_std_px", lambda v: f"{float(v):.2f}"),
+    _column("r95 (px)", "r95_px", lambda v: f"{float(v):.1f}"),
+    _column("ERF/TRF 95%", "ratio_95_pct", _pct),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class GalleryFigure:
     """One figure of the gallery: its file stem, title, data, builder, table columns and note."""
@@ -548,6 +587,10 @@ GALLERY = (
     GalleryFigure("06_heads", HEADS_TITLE, lectures.classifier_heads, heads_figure, HEADS_COLUMNS,
                   "Head = every layer with parameters after the last spatial map; share = of the parameters "
                   "an inference forward uses."),
+    GalleryFigure("07_erf_vs_trf", ERF_TITLE, lectures.erf_vs_trf, erf_vs_trf_figure, ERF_COLUMNS,
+                  "Each network at its own initialisation (seed 0), input 3×128×128, 4 Gaussian inputs; the plain "
+                  "stack is 16 3×3 convs of 16 channels with ReLU; ERF/TRF 95% = fewest pixels holding 95% of "
+                  "the gradient mass over the theoretical field clipped to the input."),
 )
 
 

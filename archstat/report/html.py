@@ -25,9 +25,11 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from archstat.analysis.records import Analysis, CumulativeShare, Growth, LayerStats
+from archstat.analysis.rf.erf import ERFResult
 from archstat.errors import UsageError
 from archstat.measure.results import LatencyResult, LayerTiming
 from archstat.report import style, units
+from archstat.report.erf import erf_figure, erf_lines
 from archstat.report.rf_growth import growth_lines
 from archstat.report.summary import COLUMNS, field_text, summary_lines, title
 from archstat.version import __version__
@@ -332,7 +334,7 @@ def _definitions(lines: Iterable[tuple[str, str]], css: str) -> str:
 
 
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
-                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None) -> str:
+                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None) -> str:
     grown = analysis.growth
     lines = summary_lines(analysis)
     split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
@@ -349,6 +351,10 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
     parts.append(f'<p class="caption">{esc(" · ".join(growth_lines(analysis, grown)[1:]))}</p>')
     fig = rf_figure(analysis, grown)
     parts.append(figures.div(fig) if fig else '<p class="note">No spatial layers: no receptive field to show.</p>')
+    if erf is not None:
+        parts.append("<h3>Effective receptive field</h3>")
+        parts.append(f'<p class="caption">{esc(" · ".join(erf_lines(erf)[:2]))}</p>')
+        parts.append(figures.div(erf_figure(erf)))
     parts.append("<h3>Latency</h3>")
     if latency is None:
         parts.append('<p class="note not-measured">Latency: <strong>not measured</strong>. Pass '
@@ -412,15 +418,18 @@ def _conventions(analyses: Sequence[Analysis]) -> str:
     return "\n".join(parts) + "</section>"
 
 
-def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] | None = None) -> str:
-    """The whole report as one HTML document; `latency` holds measured results, at most one per model."""
+def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] | None = None,
+                  erf: Sequence[ERFResult | None] = ()) -> str:
+    """The whole report as one HTML document; `latency` holds measured results, at most one per model;
+    `erf`, when given, the effective receptive field of each model (in order)."""
     if not analyses:
         raise UsageError("a report needs at least one model")
     measured = match_latency(latency or (), analyses)
     figures = _Figures()
     names = ", ".join(a.model for a in analyses)
     sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []
-    sections += [_model_section(i, a, figures, measured.get(i)) for i, a in enumerate(analyses)]
+    fields = list(erf) + [None] * (len(analyses) - len(erf))
+    sections += [_model_section(i, a, figures, measured.get(i), fields[i]) for i, a in enumerate(analyses)]
     sections.append(_conventions(analyses))
     nav = "".join(f'<a href="#model-{i}">{esc(a.model)}</a>' for i, a in enumerate(analyses))
     if len(analyses) > 1:

@@ -16,6 +16,7 @@ from torch import nn
 
 from archstat.analysis.analyze import analyze
 from archstat.analysis.records import Analysis, LayerStats
+from archstat.analysis.rf.erf import effective_fields, seeded
 from archstat.analysis.rf.stack import analyze_stack, parse_stack
 from archstat.models import list_models, model_info
 from archstat.registry import INPUT_SIZE_ATTR, Kind
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MIB = 1 << 20
+
+# Figure 7: the effective receptive field at each network's own initialisation, kept small so
+# that the gallery (and its staleness test) computes it in seconds: few images, small inputs.
+ERF_NETWORKS = ("plain3x3", "vgg16", "resnet50")
+ERF_DISPLAY = {"plain3x3": "plain 3×3 stack", **{"vgg16": "VGG16", "resnet50": "ResNet-50"}}
+ERF_INPUT = (3, 128, 128)
+ERF_IMAGES = 4
+ERF_SEED = 0
+PLAIN_DEPTH = 16
+PLAIN_WIDTH = 16
+ERF_DIGITS = 3
 
 # Figure 1: stacks of 3×3 convs against the single conv of the same field, C → C, no bias.
 STACK_CHANNELS = (32, 64, 128, 256, 512)
@@ -337,4 +349,52 @@ def classifier_heads(blocks: Sequence[str] = ("gap_head", "fc_head"),
             "model_params": total,
             "share_pct": _pct(params, total),
         })
+    return pd.DataFrame.from_records(records)
+
+
+def plain_stack(depth: int = PLAIN_DEPTH, width: int = PLAIN_WIDTH, in_channels: int = 3) -> nn.Sequential:
+    """`depth` 3×3 convs of `width` channels, stride 1, padding 1, each followed by a ReLU (PyTorch's
+    default initialisation): the plain stack the lectures draw."""
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        layers += [nn.Conv2d(in_channels if i == 0 else width, width, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def _erf_subject(name: str) -> tuple[nn.Module, list[str] | None]:
+    """The network built from `ERF_SEED`, and its layers (None: the default, one per resolution)."""
+    with seeded(ERF_SEED):
+        if name == "plain3x3":
+            model = plain_stack()
+            return model, [str(2 * i) for i in range(PLAIN_DEPTH)]
+        return model_info(name).builder(), None
+
+
+def erf_vs_trf(names: Sequence[str] = ERF_NETWORKS) -> pd.DataFrame:
+    """Figure 7: effective against theoretical receptive field along a plain 3×3 stack, VGG16 and ResNet-50.
+
+    Each network at its own initialisation (seed `ERF_SEED`), at `ERF_INPUT`, averaged over
+    `ERF_IMAGES` Gaussian inputs; one row per layer, with the network's growth exponents.
+    Numbers are rounded to `ERF_DIGITS` decimals so that regenerating the gallery is byte-stable.
+    """
+    import pandas as pd
+
+    records = []
+    for name in names:
+        model, paths = _erf_subject(name)
+        analysis = analyze(model, (1, *ERF_INPUT), label=name)
+        result = effective_fields(model, analysis, paths, images=ERF_IMAGES, seed=ERF_SEED)
+        for layer in result.layers:
+            records.append({
+                "model": name,
+                "display": ERF_DISPLAY.get(name, name),
+                "path": layer.path,
+                "depth": layer.depth,
+                "trf_px": max(layer.trf),
+                "erf_std_px": round(sum(layer.erf_std) / len(layer.erf_std), ERF_DIGITS),
+                "r95_px": round(max(layer.r95), ERF_DIGITS),
+                "ratio_95_pct": round(100 * layer.ratio_95, ERF_DIGITS - 2),
+                "erf_exponent": round(result.fit.erf_exponent or 0.0, ERF_DIGITS - 1),
+                "trf_exponent": round(result.fit.trf_exponent or 0.0, ERF_DIGITS - 1),
+            })
     return pd.DataFrame.from_records(records)

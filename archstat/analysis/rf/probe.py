@@ -35,6 +35,7 @@ make every unit depend on the whole map), fixed buffers with negative values (a 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -86,9 +87,9 @@ def probe_fields(model: nn.Module, input_shape: tuple[int, ...], targets: Sequen
     # whatever grad mode the caller is in
     with preserved_state(model), torch.inference_mode(False), torch.enable_grad():
         probe = _prepared_copy(model)
-        modules = {path: _submodule(probe, path) for path in targets}
+        modules = {path: submodule(probe, path) for path in targets}
         x = _positive_input(input_shape).requires_grad_(True)
-        with _capturing(modules) as outputs, _PoolsAveraged(), suppress(_AllCaptured):
+        with capturing(modules) as outputs, _PoolsAveraged(), suppress(AllCaptured):
             probe(x)
         return {path: _measure(path, outputs.get(path), x) for path in targets}
 
@@ -136,11 +137,15 @@ def _positive_input(shape: tuple[int, ...]) -> Tensor:
     return (torch.rand(shape, generator=generator, dtype=torch.float64) + 0.5) * _INPUT_SCALE
 
 
-def _submodule(model: nn.Module, path: str) -> nn.Module:
+def submodule(model: nn.Module, path: str) -> nn.Module:
+    """The module at `path`; an unknown path is a one-line error naming the closest paths."""
     try:
         return model.get_submodule(path)
     except AttributeError:
-        raise UsageError(f"no module {path!r} in the model") from None
+        names = [name for name, _ in model.named_modules() if name]
+        close = difflib.get_close_matches(path, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"no module {path!r} in the model{hint}") from None
 
 
 # ---------------------------------------------------------------- max pools become average pools
@@ -228,24 +233,24 @@ _SWAPS: dict[Callable[..., Any], Callable[..., Any]] = {
 # ---------------------------------------------------------------- capturing and measuring
 
 
-class _AllCaptured(Exception):
+class AllCaptured(Exception):
     """Raised by the last hook to fire: the rest of the forward is not needed."""
 
 
 @contextmanager
-def _capturing(modules: dict[str, nn.Module]) -> Iterator[dict[str, Tensor]]:
+def capturing(modules: dict[str, nn.Module]) -> Iterator[dict[str, Tensor]]:
     """Each module's first tensor output, from its first call, by path."""
     outputs: dict[str, Tensor] = {}
 
     def hook_for(path: str) -> Callable[[nn.Module, Any, Any], None]:
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
-            tensor = _first_tensor(output)
+            tensor = first_tensor(output)
             if path not in outputs and tensor is not None:
                 # a clone keeps the value and graph as they are now, whatever in-place op
                 # (ReLU(inplace=True), `out += identity`) the model applies to the output next
                 outputs[path] = tensor.clone()
             if len(outputs) == len(modules):
-                raise _AllCaptured
+                raise AllCaptured
 
         return hook
 
@@ -257,12 +262,12 @@ def _capturing(modules: dict[str, nn.Module]) -> Iterator[dict[str, Tensor]]:
             handle.remove()
 
 
-def _first_tensor(value: Any) -> Tensor | None:
+def first_tensor(value: Any) -> Tensor | None:
     if isinstance(value, Tensor):
         return value
     items = value.values() if isinstance(value, dict) else value if isinstance(value, (tuple, list)) else ()
     for item in items:
-        found = _first_tensor(item)
+        found = first_tensor(item)
         if found is not None:
             return found
     return None
