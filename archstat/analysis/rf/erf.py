@@ -33,6 +33,7 @@ in eval mode; its modes, `requires_grad` flags and the global flags come back as
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -166,9 +167,13 @@ def stage_ends(analysis: Analysis) -> list[str]:
 
 def _layer_row(analysis: Analysis, path: str) -> LayerStats:
     row = next((r for r in analysis.layers if r.path == path), None)
-    if row is None or not spatial(row.rf) or (row.rf and row.rf.unaligned):
-        why = "has no per-axis theoretical field" if row is not None else "did not run in the forward"
-        raise UsageError(f"layer {path!r} {why}; the ERF needs a spatial map with an aligned field")
+    if row is None:
+        close = difflib.get_close_matches(path, [r.path for r in analysis.layers if r.path], n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"no layer {path!r} ran in the forward of {analysis.model}{hint}")
+    if not spatial(row.rf) or (row.rf and row.rf.unaligned):
+        raise UsageError(f"layer {path!r} has no per-axis theoretical field; the ERF needs a spatial map "
+                         "with an aligned field")
     return row
 
 
