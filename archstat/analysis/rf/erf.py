@@ -216,7 +216,7 @@ def read_images(directory: str | Path, shape: Sequence[int]) -> Tensor:
     try:
         from PIL import Image
     except ImportError as exc:
-        raise ArchstatError("reading images needs Pillow (pip install pillow)") from exc
+        raise ArchstatError("reading images needs Pillow (pip install pillow), a dependency of archstat") from exc
     channels, height, width = shape
     if channels not in (1, 3):
         raise UsageError(f"images can feed a model of 1 or 3 input channels, not {channels}")
