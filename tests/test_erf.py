@@ -93,9 +93,12 @@ def test_relu_network_erf_stays_centred_within_a_pixel(vgg16_erf: ERFResult) -> 
     assert len(inside) >= 3
     for layer in inside:
         assert all(abs(offset) < 1 for offset in layer.centre_offset), (layer.path, layer.centre_offset)
-    model = plain_stack(12, 8)
+    # Built from a fixed seed, so the result does not depend on what ran before; at 32 channels the
+    # largest offset over seeds 0-7 is 0.23-0.61 px (at 8 channels it reached 0.94 px: too close to call).
+    with seeded(0):
+        model = plain_stack(12, 32)
     analysis = analyze(model, (1, 3, 40, 40))
-    result = effective_fields(model, analysis, [str(2 * i) for i in range(12)], images=16)
+    result = effective_fields(model, analysis, [str(2 * i) for i in range(12)], images=16, seed=0)
     assert all(abs(offset) < 1 for layer in result.layers for offset in layer.centre_offset)
 
 
