@@ -51,14 +51,21 @@ def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, devic
     weights = {_storage_id(t) for t in tensors.values()}
     saved: dict[int, int] = {}
 
-    def pack(t: torch.Tensor) -> torch.Tensor:
+    # Autograd gets the storage key, not the tensor: holding the tensor in the graph would keep this
+    # forward's whole graph alive after the call (no backward runs here, so nothing is unpacked).
+    # The storages are held until the forward ends, so a freed storage's address is never reused
+    # by a later tensor of the same forward and mistaken for one already counted.
+    held: list[torch.UntypedStorage] = []
+
+    def pack(t: torch.Tensor) -> int:
         key = _storage_id(t)
         if key not in weights and key not in saved:
             saved[key] = t.untyped_storage().nbytes()
-        return t
+            held.append(t.untyped_storage())
+        return key
 
-    def unpack(t: torch.Tensor) -> torch.Tensor:
-        return t
+    def unpack(key: int) -> torch.Tensor:
+        raise RuntimeError("archstat's saved-tensor measurement keeps sizes only; it cannot run a backward")
 
     with preserved_state(model):
         for mode in ("train", "eval"):
@@ -71,6 +78,8 @@ def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, devic
                 if mode == "eval":
                     raise
                 continue
+            finally:
+                held.clear()
             del output
             return sum(saved.values()), mode
     raise AssertionError("unreachable")
