@@ -1,0 +1,130 @@
+"""Devices (issue 9): on meta, a model that reads tensor values is retried on the cpu within a
+memory budget, the record saying why; past the budget, or with the retry off, one line naming the
+op, the layer and `--device cpu`. `latency` counts such a model on the device it times.
+
+Every retried analysis must give the numbers of `device="cpu"` on the same model; parameters are
+checked against hand counts written here and MACs against FlopCounterMode/2 on a real CPU run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import nn
+
+import archstat
+from archstat.analysis.analyze import CPU_FALLBACK_BYTES, fallback_bytes
+from archstat.cli.main import main
+from archstat.errors import DataDependentError
+from archstat.measure.latency import measure_latency
+from tests.fixtures import input_models as m
+from tests.test_inputs import MODELS, cli_error, cli_json, flop_counter_macs
+from tests.test_latency import FakeClock
+
+FIGURES = ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
+           "param_bytes", "input_bytes")
+
+# model, its input, the op that stops it on meta, its parameters by hand
+CASES: list[tuple[Callable[[], nn.Module], tuple[int, ...], str, int]] = [
+    (m.ItemScale, (5, 4), "aten._local_scalar_dense", 4 * 4 + 4),
+    (m.NonzeroModel, (5, 4), "aten.nonzero", 4 * 3 + 3),
+    (m.MaskedRows, (6, 4), "aten.index", 4 * 3 + 3),
+    (m.SignBranch, (5, 4), "aten._local_scalar_dense", 2 * (4 * 4 + 4)),
+]
+
+
+def _seeded(factory: Callable[[], nn.Module]) -> nn.Module:
+    torch.manual_seed(0)
+    return factory()
+
+
+@pytest.mark.parametrize(("factory", "shape", "op", "params"), CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_meta_falls_back_to_cpu_with_the_same_numbers(factory: Callable[[], nn.Module], shape: tuple[int, ...],
+                                                      op: str, params: int) -> None:
+    model = _seeded(factory)
+    meta = archstat.analyze(model, shape)
+    cpu = archstat.analyze(model, shape, device="cpu")
+    assert meta.device == "cpu" and cpu.fallback_reason is None
+    assert meta.fallback_reason is not None and meta.fallback_reason.startswith(f"{op} at ")
+    assert type(model).__name__ in meta.fallback_reason and "needs tensor values" in meta.fallback_reason
+    assert [getattr(meta.totals, f) for f in FIGURES] == [getattr(cpu.totals, f) for f in FIGURES]
+    assert [r.output_shapes for r in meta.layers] == [r.output_shapes for r in cpu.layers]
+    assert meta.totals.params == params and not meta.totals.partial
+    assert meta.totals.macs == flop_counter_macs(model, archstat.InputSpec(shape))
+    assert meta.to_dict()["fallback_reason"] == meta.fallback_reason
+
+
+def test_masked_rows_count_only_the_rows_kept() -> None:
+    x = torch.tensor([[1.0, 0, 0, 0], [-1, 0, 0, 0], [2, 0, 0, 0]])
+    a = archstat.analyze(m.MaskedRows(), inputs=(x,))
+    assert a.fallback_reason is not None and a.totals.macs == 2 * 4 * 3   # two rows kept
+
+
+def test_layer_is_named_where_the_op_ran() -> None:
+    class Outer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pick = m.NonzeroModel()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.pick(x)
+
+    a = archstat.analyze(Outer(), (5, 4))
+    assert a.fallback_reason == "aten.nonzero at pick (NonzeroModel, input 5x4) needs tensor values"
+
+
+def test_a_model_built_on_meta_is_retried_on_a_cpu_copy() -> None:
+    with torch.device("meta"):
+        model = m.SignBranch()
+    a = archstat.analyze(model, (5, 4))
+    assert a.device == "cpu" and a.fallback_reason is not None
+    assert a.totals.params == 40
+    assert all(p.is_meta for p in model.parameters())   # the caller's model is left as it was
+
+
+def test_retry_off_or_over_budget_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    model = m.NonzeroModel()
+    with pytest.raises(DataDependentError, match=r"^aten\.nonzero at NonzeroModel .*device='cpu'$"):
+        archstat.analyze(model, (5, 4), cpu_fallback_bytes=0)
+    with pytest.raises(DataDependentError, match=r"device='cpu' \(the automatic cpu retry would need about "
+                                                 r"0\.0 MiB, over cpu_fallback_bytes=0\.0 MiB\)"):
+        archstat.analyze(model, (5, 4), cpu_fallback_bytes=1)
+    off = cli_error(capsys, f"{MODELS}:NonzeroModel", "--input", "5x4", "--no-cpu-fallback")
+    assert "aten.nonzero at NonzeroModel" in off and "--device cpu" in off
+    small = cli_error(capsys, f"{MODELS}:NonzeroModel", "--input", "5x4", "--cpu-fallback-limit", "10B")
+    assert "over --cpu-fallback-limit=" in small and "--device cpu" in small
+    assert "malformed --cpu-fallback-limit" in cli_error(capsys, f"{MODELS}:NonzeroModel", "--cpu-fallback-limit",
+                                                         "2 parsecs")
+
+
+def test_fallback_estimate() -> None:
+    model = m.SignBranch()
+    # parameters at the dtype, then twice what the meta run made before it stopped
+    assert fallback_bytes(model, torch.float32, 0) == 40 * 4
+    assert fallback_bytes(model, torch.float16, 100) == 40 * 2 + 200
+    assert CPU_FALLBACK_BYTES == 2 * 1024**3
+
+
+def test_cli_header_and_note_say_so(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["summary", f"{MODELS}:NonzeroModel", "--input", "5x4"]) == 0
+    out = capsys.readouterr().out
+    assert "device cpu (retried from meta)" in out
+    assert "cpu, not meta: aten.nonzero at NonzeroModel (NonzeroModel, input 5x4) needs tensor values" in out
+    data = cli_json(capsys, f"{MODELS}:NonzeroModel", "--input", "5x4", "--cpu-fallback-limit", "1MiB")
+    assert data["device"] == "cpu" and data["totals"]["macs"] == 5 * 4 * 3
+
+
+def test_latency_times_a_model_meta_cannot_count() -> None:
+    clock = FakeClock(stamp_ms=1.0)   # the model's work takes no fake time: each interval is one stamp
+    model = m.NonzeroModel()
+    result = measure_latency(model, (4,), (5,), label="NonzeroModel", warmup=0, repeat=2, clock=clock)
+    (b,) = result.batches
+    assert (b.whole.median_ms, b.whole.samples) == (1.0, 2)
+    cpu = archstat.analyze(model, (5, 4), device="cpu")
+    assert b.memory.estimated_activation_bytes == cpu.totals.activation_bytes
+    assert b.memory.estimated_training_bytes == cpu.totals.training_activation_bytes
+    assert any(n.startswith("FLOPs and bytes counted on cpu, not meta: aten.nonzero at NonzeroModel")
+               for n in result.notes)
