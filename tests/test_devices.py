@@ -128,3 +128,35 @@ def test_latency_times_a_model_meta_cannot_count() -> None:
     assert b.memory.estimated_training_bytes == cpu.totals.training_activation_bytes
     assert any(n.startswith("FLOPs and bytes counted on cpu, not meta: aten.nonzero at NonzeroModel")
                for n in result.notes)
+
+
+# -- a detection-style model: a list of images, nonzero and boolean masks ------------------------
+
+def _kept(model: m.TinyDetector, image: torch.Tensor) -> int:
+    """How many positions of `image` score above 0 (the rows the box head sees)."""
+    with torch.no_grad():
+        return int((model.score(model.backbone(image.unsqueeze(0)).relu()) > 0).sum())
+
+
+def test_detector_on_a_list_of_images_on_cpu_and_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
+    model = _seeded(m.TinyDetector)
+    (images,) = m.detector_inputs()
+    cpu = archstat.analyze(model, inputs=(images,), device="cpu")
+    meta = archstat.analyze(model, inputs=(images,))
+    assert meta.fallback_reason is not None and meta.fallback_reason.startswith("aten.nonzero at TinyDetector")
+    assert [getattr(meta.totals, f) for f in FIGURES] == [getattr(cpu.totals, f) for f in FIGURES]
+    assert cpu.totals.params == (3 * 4 * 9 + 4) + (4 + 1) + (4 * 4 + 4) == 137
+    assert not cpu.totals.partial and not meta.totals.partial
+    # per image: backbone H·W·4·27, score head H·W·4, box head K·4·4 for the K positions kept
+    kept = [_kept(model, image) for image in images]
+    assert 0 < kept[0] < 8 * 10 and 0 < kept[1] < 6 * 6   # the mask keeps some, not all
+    closed = sum(h * w * 4 * 27 + h * w * 4 + k * 16
+                 for (h, w), k in zip([(8, 10), (6, 6)], kept, strict=True))
+    assert cpu.totals.macs == closed == flop_counter_macs(model, (images,))
+    assert [r.output_shapes[0] for r in cpu.rows() if r.path == "box"] == [(kept[0], 4), (kept[1], 4)]
+    data = cli_json(capsys, f"{MODELS}:TinyDetector", "--inputs", f"{MODELS}:detector_inputs")
+    assert data["device"] == "cpu" and data["fallback_reason"].startswith("aten.nonzero")
+    # built by the CLI with its own random weights: the convs as above, 16 MACs per kept position
+    convs = (8 * 10 + 6 * 6) * 4 * (27 + 1)
+    assert data["totals"]["params"] == 137
+    assert (data["totals"]["macs"] - convs) % 16 == 0 and 0 <= data["totals"]["macs"] - convs <= 16 * (80 + 36)
