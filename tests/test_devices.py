@@ -9,10 +9,12 @@ checked against hand counts written here and MACs against FlopCounterMode/2 on a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import archstat
 from archstat.analysis.analyze import CPU_FALLBACK_BYTES, fallback_bytes
@@ -22,6 +24,7 @@ from archstat.measure.latency import measure_latency
 from tests.fixtures import input_models as m
 from tests.test_inputs import MODELS, cli_error, cli_json, flop_counter_macs
 from tests.test_latency import FakeClock
+from tests.test_ops_corpus import _slow_path
 
 FIGURES = ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
            "param_bytes", "input_bytes")
@@ -160,3 +163,63 @@ def test_detector_on_a_list_of_images_on_cpu_and_on_meta(capsys: pytest.CaptureF
     convs = (8 * 10 + 6 * 6) * 4 * (27 + 1)
     assert data["totals"]["params"] == 137
     assert (data["totals"]["macs"] - convs) % 16 == 0 and 0 <= data["totals"]["macs"] - convs <= 16 * (80 + 36)
+
+
+# -- nn.TransformerEncoderLayer's whole-layer fused kernel -------------------------------------
+
+class _OpLog(TorchDispatchMode):
+    """Every aten op a forward dispatches, with no module hooks attached."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: set[object] = set()
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        self.ops.add(func.overloadpacket)
+        return func(*args, **(kwargs or {}))
+
+
+def _encoder_layer_closed_form(batch: int, length: int, dim: int, ff: int) -> int:
+    """MACs of one post-norm encoder layer: q, k, v and out projections, the two attention
+    products, the two feed-forward linears."""
+    tokens = batch * length
+    return tokens * 4 * dim * dim + 2 * batch * length * length * dim + 2 * tokens * dim * ff
+
+
+def test_encoder_layer_fused_kernel_cannot_run_under_recording() -> None:
+    """`_transformer_encoder_layer_fwd` runs only when no module of the layer has a forward hook;
+    the recording hooks every module, so it needs no formula: the recorded cpu forward is the
+    slow path, op for op, and counts what the layer computes with the fast path off."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True).eval()
+    x = torch.randn(2, 5, 16)
+    with _OpLog() as log, torch.no_grad():
+        layer(x)
+    assert torch.ops.aten._transformer_encoder_layer_fwd in log.ops   # unhooked, the fused kernel runs
+    fast = archstat.analyze(layer, (2, 5, 16), device="cpu")
+    with _slow_path():
+        slow = archstat.analyze(layer, (2, 5, 16), device="cpu")
+    meta = archstat.analyze(layer, (2, 5, 16))
+    assert fast.totals.macs == slow.totals.macs == meta.totals.macs == _encoder_layer_closed_form(2, 5, 16, 32)
+    assert fast.totals.flops == slow.totals.flops == meta.totals.flops
+    assert not fast.totals.partial
+    assert "_transformer_encoder_layer_fwd" not in fast.unsupported
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_encoder_with_padding_mask_counts_dense_on_cpu_as_on_meta() -> None:
+    """On cpu in eval an encoder packs a padded batch into a nested tensor; recorded, it stays dense."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=True).eval()
+    x, mask = torch.randn(2, 5, 16), torch.zeros(2, 5, dtype=torch.bool)
+    mask[1, 3:] = True
+    with _OpLog() as log, torch.no_grad():
+        encoder(x, src_key_padding_mask=mask)
+    assert torch.ops.aten._nested_tensor_from_mask in log.ops   # unrecorded, it goes nested
+    call = archstat.Call((x,), {"src_key_padding_mask": mask})
+    cpu = archstat.analyze(encoder, inputs=call, device="cpu")
+    meta = archstat.analyze(encoder, inputs=call)
+    assert cpu.totals.macs == meta.totals.macs == 2 * _encoder_layer_closed_form(2, 5, 16, 32)
+    assert cpu.totals.flops == meta.totals.flops and not cpu.totals.partial
+    assert encoder.use_nested_tensor   # given back as it came

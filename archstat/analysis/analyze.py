@@ -27,7 +27,7 @@ from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
-from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
@@ -233,7 +233,7 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
             tensors = override_tensors(model, device, dtype)
             made = materialize(call, dtype, device)
             held = tensors_of(made)
-            with dynamo_deferred():
+            with dynamo_deferred(), dense_encoders(model):
                 with recording(model) as (trace, recorder), torch.no_grad():
                     for t in held:
                         recorder.allocate(t, -1)
