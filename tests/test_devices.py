@@ -9,12 +9,10 @@ checked against hand counts written here and MACs against FlopCounterMode/2 on a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import archstat
 from archstat.analysis.analyze import CPU_FALLBACK_BYTES, fallback_bytes
@@ -24,7 +22,7 @@ from archstat.measure.latency import measure_latency
 from tests.fixtures import input_models as m
 from tests.test_inputs import MODELS, cli_error, cli_json, flop_counter_macs
 from tests.test_latency import FakeClock
-from tests.test_ops_corpus import _slow_path
+from tests.test_ops_corpus import _Ops, _ops_on_cpu, _slow_path
 
 FIGURES = ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
            "param_bytes", "input_bytes")
@@ -167,18 +165,6 @@ def test_detector_on_a_list_of_images_on_cpu_and_on_meta(capsys: pytest.CaptureF
 
 # -- nn.TransformerEncoderLayer's whole-layer fused kernel -------------------------------------
 
-class _OpLog(TorchDispatchMode):
-    """Every aten op a forward dispatches, with no module hooks attached."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ops: set[object] = set()
-
-    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        self.ops.add(func.overloadpacket)
-        return func(*args, **(kwargs or {}))
-
-
 def _encoder_layer_closed_form(batch: int, length: int, dim: int, ff: int) -> int:
     """MACs of one post-norm encoder layer: q, k, v and out projections, the two attention
     products, the two feed-forward linears."""
@@ -193,9 +179,7 @@ def test_encoder_layer_fused_kernel_cannot_run_under_recording() -> None:
     torch.manual_seed(0)
     layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True).eval()
     x = torch.randn(2, 5, 16)
-    with _OpLog() as log, torch.no_grad():
-        layer(x)
-    assert torch.ops.aten._transformer_encoder_layer_fwd in log.ops   # unhooked, the fused kernel runs
+    assert torch.ops.aten._transformer_encoder_layer_fwd in _ops_on_cpu(layer, x)   # unhooked, the fused kernel runs
     fast = archstat.analyze(layer, (2, 5, 16), device="cpu")
     with _slow_path():
         slow = archstat.analyze(layer, (2, 5, 16), device="cpu")
@@ -214,9 +198,9 @@ def test_encoder_with_padding_mask_counts_dense_on_cpu_as_on_meta() -> None:
     encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=True).eval()
     x, mask = torch.randn(2, 5, 16), torch.zeros(2, 5, dtype=torch.bool)
     mask[1, 3:] = True
-    with _OpLog() as log, torch.no_grad():
+    with _Ops() as ops, torch.no_grad():
         encoder(x, src_key_padding_mask=mask)
-    assert torch.ops.aten._nested_tensor_from_mask in log.ops   # unrecorded, it goes nested
+    assert torch.ops.aten._nested_tensor_from_mask in ops.seen   # unrecorded, it goes nested
     call = archstat.Call((x,), {"src_key_padding_mask": mask})
     cpu = archstat.analyze(encoder, inputs=call, device="cpu")
     meta = archstat.analyze(encoder, inputs=call)
