@@ -8,6 +8,7 @@ checked against hand counts written here and MACs against FlopCounterMode/2 on a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -207,3 +208,14 @@ def test_encoder_with_padding_mask_counts_dense_on_cpu_as_on_meta() -> None:
     assert cpu.totals.macs == meta.totals.macs == 2 * _encoder_layer_closed_form(2, 5, 16, 32)
     assert cpu.totals.flops == meta.totals.flops and not cpu.totals.partial
     assert encoder.use_nested_tensor   # given back as it came
+
+
+def test_latency_cli_times_a_model_meta_cannot_count(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["latency", f"{MODELS}:NonzeroModel", "--input", "4", "--batch", "5", "--repeat", "1",
+                 "--warmup", "0", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert [b["batch"] for b in data["batches"]] == [5]
+    assert data["notes"][0] == ("FLOPs and bytes counted on cpu, not meta: aten.nonzero at NonzeroModel "
+                                "(NonzeroModel, input 5x4) needs tensor values")
