@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class ArchstatError(Exception):
     """Base class: a problem with the user's input or model, shown as one line."""
@@ -31,10 +33,19 @@ class DataDependentError(ForwardError):
     """An op needed tensor values the meta device does not have (`.item()`, `nonzero`, a mask)."""
 
     PARAMETER = "device='cpu'"
+    LIMIT = "cpu_fallback_bytes"
+    FLAGS: ClassVar[dict[str, str]] = {PARAMETER: "--device cpu", LIMIT: "--cpu-fallback-limit"}
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message   # the op and the layer: "aten.nonzero at fc (...) needs tensor values"
 
     def cli_text(self) -> str:
-        """The command line names the flag instead of the parameter."""
-        return str(self).replace(self.PARAMETER, "--device cpu")
+        """The command line names the flags instead of the parameters."""
+        text = str(self)
+        for parameter, flag in self.FLAGS.items():
+            text = text.replace(parameter, flag)
+        return text
 
 
 class InputTooSmallError(ForwardError):

@@ -208,8 +208,8 @@ def test_data_dependent_model_runs_on_cpu(model_class: Callable[[], nn.Module]) 
 
 def test_data_dependent_model_on_meta_names_op_layer_and_cpu(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(DataDependentError, match=r"aten\.index at DataDependent .*device='cpu'"):
-        archstat.analyze(m.DataDependent(), (5, 4))
-    err = cli_error(capsys, f"{MODELS}:NonzeroModel", "--input", "5x4")
+        archstat.analyze(m.DataDependent(), (5, 4), cpu_fallback_bytes=0)   # the automatic retry off
+    err = cli_error(capsys, f"{MODELS}:NonzeroModel", "--input", "5x4", "--no-cpu-fallback")
     assert "aten.nonzero" in err and "--device cpu" in err and "device='cpu'" not in err
     cpu = cli_json(capsys, f"{MODELS}:NonzeroModel", "--input", "5x4", "--device", "cpu")
     assert cpu["totals"]["macs"] == 5 * 4 * 3

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
+from dataclasses import replace
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -25,7 +27,7 @@ from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
-from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
@@ -102,9 +104,10 @@ def _forward_error(exc: Exception | SystemExit, trace: Trace, paths: Mapping[int
         return ForwardError(f"the forward of {label} called {exit_call(exc)} at {where}")
     message = one_line(exc) or type(exc).__name__
     if device.type == "meta" and trace.failed_op in DATA_DEPENDENT_OPS:
-        return DataDependentError(
-            f"aten.{trace.failed_op.__name__} at {where} needs tensor values, which the meta device does not "
-            f"have; analyse {label} with {DataDependentError.PARAMETER}"
+        reason = f"aten.{trace.failed_op.__name__} at {where} needs tensor values"
+        return _NeedsValues(
+            f"{reason}, which the meta device does not have; analyse {label} with {DataDependentError.PARAMETER}",
+            reason, sum(trace.alloc_bytes),
         )
     failed = trace.calls[trace.failed_call].module if trace.failed_call is not None else None
     empty = [name for name, p in failed.named_parameters(recurse=False) if p.numel() == 0] if failed else []
@@ -125,6 +128,17 @@ def _validate_shape(shape: Sequence[int]) -> tuple[int, ...]:
     return dims
 
 
+CPU_FALLBACK_BYTES = 2 * 1024**3   # the default budget of the automatic cpu retry (`analyze`)
+
+
+class _NeedsValues(DataDependentError):
+    """A data-dependent op on meta, with what the automatic cpu retry needs to know."""
+
+    def __init__(self, message: str, reason: str, traced_bytes: int) -> None:
+        super().__init__(message, reason)
+        self.traced_bytes = traced_bytes   # every tensor the meta run made before the op
+
+
 def analyze(
     model_or_name: str | nn.Module,
     input_shape: Sequence[int] | None = None,
@@ -135,6 +149,7 @@ def analyze(
     options: Mapping[str, Any] | None = None,
     label: str | None = None,
     receptive_fields: bool = True,
+    cpu_fallback_bytes: int = CPU_FALLBACK_BYTES,
 ) -> Analysis:
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
@@ -146,8 +161,11 @@ def analyze(
     `DEFAULT_INPUT` (then `Analysis.default_input` is True).
 
     On the default meta device nothing is allocated and no arithmetic runs, so the cost does
-    not depend on batch size or resolution; a model that reads tensor values (`.item()`,
-    `nonzero`, boolean masks) needs `device='cpu'`. The model comes back as it came in
+    not depend on batch size or resolution. A model that reads tensor values (`.item()`,
+    `nonzero`, boolean masks, Python control flow on a tensor) is analysed again on the cpu when
+    its estimated need (`fallback_bytes`) is at most `cpu_fallback_bytes` (0 turns the retry
+    off); `Analysis.fallback_reason` then names the op and the layer. Otherwise it is a
+    `DataDependentError` naming them and `device='cpu'`. The model comes back as it came in
     (`preserved_state`). `receptive_fields=False` skips the receptive-field rules.
     """
     if input_shape is not None and inputs is not None:
@@ -158,17 +176,64 @@ def analyze(
     model, label = loaded.module, label or loaded.label
     call = _call_for(loaded, input_shape, inputs)
     default = not loaded.declared and input_shape is None and inputs is None
+    try:
+        return _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+    except _NeedsValues as error:
+        need = fallback_bytes(model, torch_dtype, error.traced_bytes)
+        if cpu_fallback_bytes <= 0:
+            raise DataDependentError(str(error), error.reason) from error
+        if need > cpu_fallback_bytes:
+            raise DataDependentError(
+                f"{error} (the automatic cpu retry would need about {_mib(need)}, over "
+                f"{DataDependentError.LIMIT}={_mib(cpu_fallback_bytes)})", error.reason
+            ) from error
+        analysis = _analyze_loaded(_with_values(model), label, call, default, torch_dtype, torch.device("cpu"),
+                                   receptive_fields)
+        return replace(analysis, fallback_reason=error.reason)
+
+
+def fallback_bytes(model: nn.Module, dtype: torch.dtype, traced_bytes: int) -> int:
+    """What the cpu retry of a meta run that stopped at a data-dependent op is estimated to hold:
+    the parameters and buffers at `dtype`, and twice the tensors the meta run made before it
+    stopped (`traced_bytes`, the inputs included): once for the forward, once for the
+    saved-for-backward pass."""
+    held = sum(_dtype_bytes(t, dtype) for t in {id(t): t for t in [*model.parameters(), *model.buffers()]}.values())
+    return held + 2 * traced_bytes
+
+
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:,.1f} MiB"
+
+
+def _with_values(model: nn.Module) -> nn.Module:
+    """The model itself where its tensors hold values; for one built on the meta device, a copy on
+    the cpu initialised as its modules initialise themselves (`reset_parameters`, zeros elsewhere)."""
+    if not any(t.is_meta for t in [*model.parameters(), *model.buffers()]):
+        return model
+    copy = deepcopy(model).to_empty(device="cpu")
+    with torch.no_grad():
+        for t in [*copy.parameters(), *copy.buffers()]:
+            t.zero_()
+        for module in copy.modules():
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
+    return copy
+
+
+def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dtype: torch.dtype,
+                    device: torch.device, receptive_fields: bool) -> Analysis:
     text = describe(call)
     paths = {id(m): name for name, m in model.named_modules()}
     trace = Trace()
     try:
         with preserved_state(model):
             model.eval()
-            _materialize_lazy(model, label, call, torch_dtype)
-            tensors = override_tensors(model, torch_device, torch_dtype)
-            made = materialize(call, torch_dtype, torch_device)
+            _materialize_lazy(model, label, call, dtype)
+            tensors = override_tensors(model, device, dtype)
+            made = materialize(call, dtype, device)
             held = tensors_of(made)
-            with dynamo_deferred():
+            with dynamo_deferred(), dense_encoders(model):
                 with recording(model) as (trace, recorder), torch.no_grad():
                     for t in held:
                         recorder.allocate(t, -1)
@@ -181,15 +246,15 @@ def analyze(
                         if alloc is not None:
                             trace.output_allocs.add(alloc)
                 del output
-                saved_bytes, training_mode = saved_for_backward(model, made, torch_dtype, torch_device)
+                saved_bytes, training_mode = saved_for_backward(model, made, dtype, device)
     except ArchstatError:
         raise
     except (Exception, SystemExit) as exc:
-        error = _forward_error(exc, trace, paths, label, text, torch_device)
+        error = _forward_error(exc, trace, paths, label, text, device)
         if default:
             error.args = (f"{error}; it got the default input {text}, as it declares none: give its own inputs",)
         raise error from exc
-    return _assemble(model, label, first_shape(call), torch_dtype, torch_device, trace, paths, saved_bytes,
+    return _assemble(model, label, first_shape(call), dtype, device, trace, paths, saved_bytes,
                      training_mode, _Inputs(text, input_bytes(made), default))
 
 

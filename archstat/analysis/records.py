@@ -164,6 +164,7 @@ class Analysis:
     cumulative: tuple[CumulativeShare, ...]  # one per leaf (`leaves()`), in execution order
     inputs: str = ""                 # every input, as `analysis.inputs.describe` names them
     default_input: bool = False      # the model declared no input and none was given: DEFAULT_INPUT
+    fallback_reason: str | None = None   # why a meta analysis was run again on the cpu ("aten.nonzero at ...")
 
     @property
     def conventions(self) -> Mapping[str, str]:
@@ -188,6 +189,7 @@ class Analysis:
             "default_input": self.default_input,
             "dtype": self.dtype,
             "device": self.device,
+            "fallback_reason": self.fallback_reason,
             "conventions": dict(CONVENTIONS),
             "categories": list(CATEGORIES),
             "totals": self.totals.to_dict(),

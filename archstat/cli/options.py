@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -116,6 +117,34 @@ def input_options(command: F) -> F:
     command = click.option("--inputs", "inputs_spec", metavar="FILE.py:FN", help=INPUTS_HELP)(command)
     return click.option("--input", "input_texts", multiple=True, metavar="[NAME=]SHAPE[:DTYPE]",
                         help=INPUT_HELP)(command)
+
+
+_UNITS = {"b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+def parse_bytes(text: str, option: str) -> int:
+    """"2GiB" -> 2147483648 (units B, KiB, MiB, GiB, TiB; none means bytes); a one-line error otherwise."""
+    match = _SIZE.fullmatch(text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in (*_UNITS, ""):
+        raise UsageError(f"malformed {option} {abbreviate(text)}: give a size like 2GiB or 512MiB")
+    return int(float(match.group(1)) * _UNITS.get(unit, 1))
+
+
+def fallback_options(command: F) -> F:
+    """`--cpu-fallback-limit SIZE` and `--no-cpu-fallback`: the automatic cpu retry of a model that
+    reads tensor values on meta (`analyze(cpu_fallback_bytes=...)`)."""
+    command = click.option("--no-cpu-fallback", is_flag=True,
+                           help="on meta, stop at an op that reads tensor values instead of retrying on cpu")(command)
+    return click.option("--cpu-fallback-limit", default="2GiB", show_default=True, metavar="SIZE",
+                        help="retry on cpu a model that reads tensor values on meta when it needs at most "
+                             "this much memory")(command)
+
+
+def fallback_budget(limit: str, disabled: bool) -> int:
+    """`analyze`'s `cpu_fallback_bytes` for what `fallback_options` gave (0: no retry)."""
+    return 0 if disabled else parse_bytes(limit, "--cpu-fallback-limit")
 
 
 def parse_input(text: str) -> InputSpec:

@@ -7,6 +7,8 @@ import click
 from archstat.cli.options import (
     analysis_inputs,
     emit,
+    fallback_budget,
+    fallback_options,
     format_for,
     input_options,
     parse_option,
@@ -28,13 +30,15 @@ from archstat.report.writers import FORMATS, render
 @click.option("--dtype", default="float32", type=click.Choice(["float32", "float16", "bfloat16", "float64"]))
 @click.option("--device", default="meta", show_default=True,
               help="meta counts without computing; cpu or cuda run the forward for real")
+@fallback_options
 @click.option("--check", is_flag=True,
               help="reconcile the counts with fvcore and FlopCounterMode (real CPU run)")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            depth: int | None, dtype: str, device: str, check: bool, fmt: str | None, output: str | None) -> None:
+            depth: int | None, dtype: str, device: str, cpu_fallback_limit: str, no_cpu_fallback: bool,
+            check: bool, fmt: str | None, output: str | None) -> None:
     """Per-layer table of MODEL: a zoo name, package.module:attr or path/to/file.py:attr."""
     from archstat.analysis.analyze import analyze, resolve_device
     from archstat.analysis.loading import load_model
@@ -43,12 +47,14 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     if output:
         check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
+    budget = fallback_budget(cpu_fallback_limit, no_cpu_fallback)
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options)
     given = analysis_inputs(loaded, input_texts, inputs_spec)
     shape = single_shape(loaded, given, "--check") if check else None
     with status(f"analysing {loaded.label}"):
-        analysis = analyze(loaded.module, **given, dtype=dtype, device=torch_device, label=loaded.label)
+        analysis = analyze(loaded.module, **given, dtype=dtype, device=torch_device, label=loaded.label,
+                           cpu_fallback_bytes=budget)
     if not check:
         from archstat.report.summary import summary_document
 

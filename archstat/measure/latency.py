@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import torch
@@ -28,7 +28,7 @@ from torch import nn
 from archstat.analysis.analyze import analyze, resolve_device, resolve_dtype
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.tracing.execution import make_input, preserved_state
-from archstat.errors import ArchstatError, ForwardError, UsageError, one_line
+from archstat.errors import ArchstatError, DataDependentError, ForwardError, UsageError, one_line
 from archstat.measure.peaks import (
     DevicePeaks,
     compute_ceiling,
@@ -430,8 +430,9 @@ def measure_latency(
             for i, batch in enumerate(sizes):
                 if progress is not None:
                     progress(i, len(sizes), f"{label}: batch {batch}")
-                analysis = analyze(run_model, (batch, *sample_shape), dtype=torch_dtype, device="meta",
-                                   label=label, receptive_fields=False)
+                analysis = _counted(run_model, (batch, *sample_shape), torch_dtype, torch_device, label)
+                if analysis.fallback_reason and not any(n.startswith(_COUNTED_ON) for n in notes):
+                    notes.append(f"{_COUNTED_ON} {torch_device}, not meta: {analysis.fallback_reason}")
                 try:
                     results.append(_batch(run_model, sample_shape, batch, settings, analysis, label))
                 except _OutOfMemory as oom:
@@ -458,6 +459,21 @@ def measure_latency(
         peak_bandwidth=peaks.bandwidth if peaks else None, environment={**env, "cudnn_benchmark": cudnn_benchmark},
         notes=tuple(notes),
     )
+
+
+_COUNTED_ON = "FLOPs and bytes counted on"
+
+
+def _counted(model: nn.Module, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
+             label: str) -> Analysis:
+    """The analysis on meta, or, for a model that reads tensor values there, on the device it is
+    timed on (where its weights already are), with `fallback_reason` saying why."""
+    try:
+        return analyze(model, shape, dtype=dtype, device="meta", label=label, receptive_fields=False,
+                       cpu_fallback_bytes=0)
+    except DataDependentError as error:
+        real = analyze(model, shape, dtype=dtype, device=device, label=label, receptive_fields=False)
+        return replace(real, fallback_reason=error.reason)
 
 
 class _OutOfMemory(Exception):

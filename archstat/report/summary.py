@@ -90,7 +90,8 @@ def title(analysis: Analysis) -> str:
         given = f"default input {shown}; pass --input"
     else:
         given = f"input {analysis.inputs if analysis.inputs and analysis.inputs != shown else shown}"
-    return f"{analysis.model} · {given} · {analysis.dtype} · device {analysis.device}"
+    device = f"{analysis.device} (retried from meta)" if analysis.fallback_reason else analysis.device
+    return f"{analysis.model} · {given} · {analysis.dtype} · device {device}"
 
 
 def _jumps(field: Field) -> str:
@@ -132,6 +133,8 @@ def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
             f"{field_text(final)} px{where} (jump {_jumps(final)}){covers}; "
             "† marks merged paths that are unaligned, ? an op whose effect is not modelled",
         ))
+    if analysis.fallback_reason:
+        lines.append(("Device", f"cpu, not meta: {analysis.fallback_reason}; the counts follow this input's values"))
     if t.partial:
         ops = ", ".join(f"{op} ×{n}" for op, n in sorted(analysis.unsupported.items()))
         lines.append(("PARTIAL", f"no formula for {ops}: totals leave them out"))
@@ -151,7 +154,7 @@ def facts(analysis: Analysis) -> tuple[tuple[str, Value], ...]:
     t = analysis.totals
     return (
         ("model", analysis.model), ("input_shape", units.shape(analysis.input_shape)),
-        ("dtype", analysis.dtype), ("device", analysis.device),
+        ("dtype", analysis.dtype), ("device", analysis.device), ("fallback_reason", analysis.fallback_reason or ""),
         *((f"total_{name}", getattr(t, name)) for name in TOTAL_FACTS),
         *((f"total_macs_{name}", cost.macs) for name, cost in t.by_category.items()),
         *((f"total_flops_{name}", cost.flops) for name, cost in t.by_category.items()),

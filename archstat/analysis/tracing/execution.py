@@ -53,6 +53,24 @@ def run_model(model: nn.Module, tensors: dict[str, torch.Tensor] | None, inputs:
     return functional_call(model, tensors, call.args, dict(call.kwargs), strict=False)
 
 
+@contextmanager
+def dense_encoders(model: nn.Module) -> Iterator[None]:
+    """Keep every `nn.TransformerEncoder` on dense tensors while recording.
+
+    In eval, without grad and on a real device, an encoder given a padding mask packs its input
+    into a nested tensor that drops the padded positions; the meta device never does, and a nested
+    tensor has no shape to record. Counting every position, padded or not, keeps cpu equal to meta.
+    """
+    encoders = [m for m in model.modules() if isinstance(m, nn.TransformerEncoder) and m.use_nested_tensor]
+    for encoder in encoders:
+        encoder.use_nested_tensor = False
+    try:
+        yield
+    finally:
+        for encoder in encoders:
+            encoder.use_nested_tensor = True
+
+
 def make_input(shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """A random input (empty on the meta device)."""
     if device.type == "meta":
