@@ -196,6 +196,8 @@ def analyze(
 def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: Any) -> Call:
     if inputs is not None:
         return as_call(inputs)
+    if input_shape is None and loaded.inputs is not None:
+        return loaded.inputs
     return Call((InputSpec(_validate_shape(input_shape or loaded.input_shape)),))
 
 

@@ -152,6 +152,8 @@ def analysis_inputs(loaded: LoadedModel, texts: Sequence[str], inputs_spec: str 
         return {"input_shape": resolve_input(loaded.input_shape, specs[0].shape)}
     if specs:
         return {"inputs": Call.of_specs(specs)}
+    if loaded.inputs is not None:
+        return {"inputs": loaded.inputs}
     return {"input_shape": loaded.input_shape} if loaded.declared else {}
 
 
