@@ -36,7 +36,8 @@ from archstat.report.writers import FORMATS, render
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            seq: int | None, depth: int | None, dtype: str, device: str, check: bool, fmt: str | None, output: str | None) -> None:
+            seq: int | None, depth: int | None, dtype: str, device: str, check: bool, fmt: str | None,
+            output: str | None) -> None:
     """Per-layer table of MODEL: a zoo name, package.module:attr, path/to/file.py:attr or hf:DIR_OR_ID."""
     from archstat.analysis.analyze import analyze, resolve_device
     from archstat.analysis.loading import load_model
