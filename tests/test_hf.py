@@ -26,6 +26,7 @@ from archstat.analysis.inputs import materialize
 from archstat.analysis.loading import load_model
 from archstat.cli.main import main
 from archstat.errors import UsageError
+from tests.test_inputs import REPO, readme_examples
 
 transformers = pytest.importorskip("transformers")
 
@@ -160,3 +161,28 @@ def test_cli_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 2 and len(err.strip().splitlines()) == 1 and "nonsense" in err
     code, _, err = run_cli(capsys, "summary", "lenet5", "--seq", "8")
     assert code == 2 and "hf: models only" in err
+
+
+def test_readme_hf_examples_print_what_the_readme_shows(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("COLUMNS", "160")
+    examples = [(args, shown) for args, shown in readme_examples() if args[1].startswith("hf:")]
+    assert examples
+    for args, shown in examples:
+        code, out, err = run_cli(capsys, *args)
+        assert code == 0
+        printed = [line.rstrip() for line in (out + err).splitlines()]
+        assert printed == [line.rstrip() for line in shown.splitlines()], args
+
+
+def test_readme_tiny_llama_parameters_by_hand() -> None:
+    """The README's example, counted by hand: embedding and head 1000 x 256; per layer q and o
+    256 x 256, k and v 256 x 64 (2 key/value heads of 32), the MLP 3 x 256 x 688, two norms."""
+    loaded = load_model(f"hf:{REPO / 'examples' / 'tiny_llama'}", seq=64)
+    per_layer = 2 * 256 * 256 + 2 * 256 * 64 + 3 * 256 * 688 + 2 * 256
+    params = 2 * 1000 * 256 + 2 * per_layer + 256
+    analysis = analyze(loaded.module, inputs=loaded.inputs, receptive_fields=False)
+    assert analysis.totals.params == params == 1_897_728
+    # every token through every weight matrix once, plus QKᵀ and AV over all 8 heads x 32
+    assert analysis.totals.macs == 64 * (params - 1000 * 256 - 5 * 256) + attention(2, 64, 64, 256)
