@@ -28,8 +28,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "hf_llm.json"
-CONFIG: dict[str, Any] = {"hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32, "intermediate_size": 11008,
-          "vocab_size": 32000, "architectures": ["LlamaForCausalLM"]}
+CONFIG: dict[str, Any] = {"hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+                          "intermediate_size": 11008, "vocab_size": 32000, "architectures": ["LlamaForCausalLM"]}
 MAX_RSS_MIB = 1024.0
 
 # Runs argv[1:] as a child; prints its wall seconds and peak RSS in KiB (Linux ru_maxrss unit).
