@@ -186,3 +186,22 @@ def test_readme_tiny_llama_parameters_by_hand() -> None:
     assert analysis.totals.params == params == 1_897_728
     # every token through every weight matrix once, plus QKᵀ and AV over all 8 heads x 32
     assert analysis.totals.macs == 64 * (params - 1000 * 256 - 5 * 256) + attention(2, 64, 64, 256)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fvcore calls torch.jit.script
+def test_check_explains_the_attention_gap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Neither fvcore (no handle for scaled_dot_product_attention) nor FlopCounterMode (no formula
+    for the cpu fused kernel, where the kernel is used) counts QKᵀ and AV: --check says the gap is
+    exactly those products, and exits 0. Run by hand at full size (12 layers): 301,989,888 MACs."""
+    spec = f"hf:{config_dir(tmp_path, 'bert')}"
+    code, out, err = run_cli(capsys, "summary", spec, "-O", "num_hidden_layers=2", "--check", "--format", "json")
+    assert code == 0, err
+    check = json.loads(out)["check"]
+    linear = next(r for r in check["categories"] if r["category"] == "linear")
+    products = CASES["bert"].attention_macs
+    assert linear["verdict"] == "agree" and check["ok"]
+    assert linear["fvcore_uncounted_macs"] == products
+    assert linear["fvcore"] == linear["archstat_macs"] - products
+    assert linear["flop_counter_uncounted_macs"] in (0, products)
+    assert linear["flop_counter_mode"] == 2 * (linear["archstat_macs"] - linear["flop_counter_uncounted_macs"])
+    assert "its gap is exactly the attention products" in linear["explanation"]

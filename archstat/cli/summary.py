@@ -10,7 +10,6 @@ from archstat.cli.options import (
     format_for,
     input_options,
     parse_option,
-    single_shape,
     status,
     terminal_width,
 )
@@ -49,7 +48,6 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options, seq=seq)
     given = analysis_inputs(loaded, input_texts, inputs_spec)
-    shape = single_shape(loaded, given, "--check") if check else None
     with status(f"analysing {loaded.label}"):
         analysis = analyze(loaded.module, **given, dtype=dtype, device=torch_device, label=loaded.label)
     if not check:
@@ -61,7 +59,7 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     from archstat.studies.check import reconcile
 
     with status("running fvcore and FlopCounterMode on a real CPU forward"):
-        result = reconcile(model, shape, options=builder_options)
+        result = reconcile(model, **given, options=builder_options, seq=seq)
     emit(render(summary_with_check(analysis, result, depth), fmt, terminal_width()), output)
     if not result.ok:
         raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")
