@@ -12,6 +12,9 @@ must equal the closed form.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,3 +208,20 @@ def test_check_explains_the_attention_gap(tmp_path: Path, capsys: pytest.Capture
     assert linear["flop_counter_uncounted_macs"] in (0, products)
     assert linear["flop_counter_mode"] == 2 * (linear["archstat_macs"] - linear["flop_counter_uncounted_macs"])
     assert "its gap is exactly the attention products" in linear["explanation"]
+
+
+def test_transformers_is_imported_only_for_hf_models() -> None:
+    code = ("import sys, archstat, archstat.cli.main, archstat.analysis.loading, archstat.studies.check; "
+            "print('transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
+    assert out.strip() == "False"
+
+
+def test_without_transformers_one_line_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    spec = f"hf:{config_dir(tmp_path, 'bert')}"
+    monkeypatch.setitem(sys.modules, "transformers", None)   # `import transformers` raises ImportError
+    code, _, err = run_cli(capsys, "summary", spec)
+    assert code == 2 and err.strip() == "archstat: error: hf: models need the transformers package: " \
+        "pip install archstat[hf]"
