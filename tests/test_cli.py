@@ -353,6 +353,17 @@ def test_check_csv_is_csv(cli: Cli) -> None:
     assert not [line for line in out.splitlines() if line.startswith("|")]
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fvcore calls torch.jit.script
+def test_check_takes_any_output_structure(cli: Cli) -> None:
+    """DataclassModel returns a dataclass: Linear 6->16 and 16->3 on 2 rows, 2 x (6 x 16 + 16 x 3) MACs."""
+    document = json.loads(ok(cli("summary", "tests/fixtures/input_models.py:DataclassModel", "--input", "2x6",
+                                 "--check", "--format", "json")).out)
+    linear = next(r for r in document["check"]["categories"] if r["category"] == "linear")
+    macs = 2 * (6 * 16 + 16 * 3)
+    assert (linear["archstat_macs"], linear["fvcore"], linear["flop_counter_mode"]) == (macs, macs, 2 * macs)
+    assert linear["verdict"] == "agree" and document["check"]["ok"]
+
+
 # --- user models --------------------------------------------------------------------------------
 
 

@@ -284,8 +284,8 @@ def test_readme_examples_print_what_the_readme_shows(capsys: pytest.CaptureFixtu
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("COLUMNS", "160")
-    examples = readme_examples()
-    assert len(examples) >= 3
+    examples = [(args, shown) for args, shown in readme_examples() if not args[1].startswith("hf:")]
+    assert len(examples) >= 3   # the hf: ones need transformers: tests/test_hf.py runs them
     for args, shown in examples:
         main(args)
         out, err = capsys.readouterr()

@@ -261,6 +261,8 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
 def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: Any) -> Call:
     if inputs is not None:
         return as_call(inputs)
+    if input_shape is None and loaded.inputs is not None:
+        return loaded.inputs
     return Call((InputSpec(_validate_shape(input_shape or loaded.input_shape)),))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from archstat.analysis.inputs import Call, InputSpec
 from archstat.errors import ArchstatError, UnknownModelError, UsageError, exit_call, one_line
 from archstat.models import model_info
 from archstat.registry import INPUT_SIZE_ATTR, check_options
@@ -32,6 +33,7 @@ class LoadedModel:
     input_shape: tuple[int, ...]
     declared: bool = True   # False: the model says nothing of its input; `input_shape` is DEFAULT_INPUT
     zoo: bool = False       # a zoo model: a shape given without its batch axis gains one
+    inputs: Call | None = None   # the inputs the model declares beyond one float tensor (hf: models)
 
 
 @contextmanager
@@ -133,15 +135,22 @@ def _imported(module: nn.Module, label: str) -> LoadedModel:
 
 
 def load_model(
-    spec: str | nn.Module, *, device: str = "meta", options: Mapping[str, Any] | None = None
+    spec: str | nn.Module, *, device: str = "meta", options: Mapping[str, Any] | None = None,
+    seq: int | None = None,
 ) -> LoadedModel:
     """Build or import the model; classes and factories are built directly on `device`.
 
     Every option must name a parameter of the builder; one given as None keeps its default. A
     factory that cannot be built on the meta device (one that copies or fills weights) is built
-    on the cpu instead, then analysed as any other module.
+    on the cpu instead, then analysed as any other module. `hf:ID_OR_DIR` builds a Hugging Face
+    model from its config, the options overriding config fields; its text input is `seq` tokens
+    (default `hf.DEFAULT_SEQ`).
     """
     options = dict(options or {})
+    if isinstance(spec, str) and spec.startswith("hf:"):
+        return _hugging_face(spec, device, options, seq)
+    if seq is not None:
+        raise UsageError("a sequence length (--seq) applies to hf: models only; give --input instead")
     if isinstance(spec, nn.Module):
         return _imported(spec, type(spec).__name__)
     if ":" not in spec:
@@ -173,6 +182,23 @@ def load_model(
             raise
         module = _build(target, options, label)   # on the cpu: see the docstring
     return _imported(module, label)
+
+
+def _hugging_face(spec: str, device: str, options: Mapping[str, Any], seq: int | None) -> LoadedModel:
+    from archstat.analysis import hf
+
+    source = spec.removeprefix(hf.PREFIX)
+    if not source:
+        raise UsageError("hf: needs a model directory or id, like hf:./my-model or hf:bert-base-uncased")
+    config = hf.load_config(source, options)
+    module = hf.build(config, device)
+    call = hf.default_inputs(module, config, seq or hf.DEFAULT_SEQ)
+    label = type(module).__name__
+    if call is None:
+        return LoadedModel(module, label, DEFAULT_INPUT, declared=False)
+    first = next(iter(call.kwargs.values()))
+    shape = first.shape if isinstance(first, InputSpec) else DEFAULT_INPUT
+    return LoadedModel(module, label, shape, inputs=call)
 
 
 def load_inputs(spec: str) -> Any:

@@ -6,7 +6,7 @@ import ast
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -181,22 +181,9 @@ def analysis_inputs(loaded: LoadedModel, texts: Sequence[str], inputs_spec: str 
         return {"input_shape": resolve_input(loaded.input_shape, specs[0].shape)}
     if specs:
         return {"inputs": Call.of_specs(specs)}
+    if loaded.inputs is not None:
+        return {"inputs": loaded.inputs}
     return {"input_shape": loaded.input_shape} if loaded.declared else {}
-
-
-def single_shape(loaded: LoadedModel, given: Mapping[str, Any], option: str) -> tuple[int, ...]:
-    """The one float input shape a real-run check needs, or a one-line error naming `option`."""
-    from archstat.analysis.inputs import Call, InputSpec
-
-    if "input_shape" in given:
-        return tuple(given["input_shape"])
-    if not given:
-        return loaded.input_shape
-    call = given["inputs"]
-    if (isinstance(call, Call) and len(call.args) == 1 and not call.kwargs and isinstance(call.args[0], InputSpec)
-            and call.args[0].dtype.is_floating_point):
-        return call.args[0].shape
-    raise UsageError(f"{option} needs one float --input SHAPE")
 
 
 def format_for(path: str | None, fmt: str | None) -> str:

@@ -12,7 +12,6 @@ from archstat.cli.options import (
     format_for,
     input_options,
     parse_option,
-    single_shape,
     status,
     terminal_width,
 )
@@ -26,6 +25,8 @@ from archstat.report.writers import FORMATS, render
 @input_options
 @click.option("-O", "--option", "options", multiple=True, metavar="KEY=VALUE",
               help="builder option, e.g. -O num_classes=10 (repeatable)")
+@click.option("--seq", type=click.IntRange(min=1), metavar="N",
+              help="tokens in the default input of an hf: text model (default 128)")
 @click.option("--depth", type=click.IntRange(min=1), help="show rows down to this depth (default: all)")
 @click.option("--dtype", default="float32", type=click.Choice(["float32", "float16", "bfloat16", "float64"]))
 @click.option("--device", default="meta", show_default=True,
@@ -37,9 +38,9 @@ from archstat.report.writers import FORMATS, render
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            depth: int | None, dtype: str, device: str, cpu_fallback_limit: str, no_cpu_fallback: bool,
-            check: bool, fmt: str | None, output: str | None) -> None:
-    """Per-layer table of MODEL: a zoo name, package.module:attr or path/to/file.py:attr."""
+            seq: int | None, depth: int | None, dtype: str, device: str, cpu_fallback_limit: str,
+            no_cpu_fallback: bool, check: bool, fmt: str | None, output: str | None) -> None:
+    """Per-layer table of MODEL: a zoo name, package.module:attr, path/to/file.py:attr or hf:DIR_OR_ID."""
     from archstat.analysis.analyze import analyze, resolve_device
     from archstat.analysis.loading import load_model
 
@@ -49,9 +50,8 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     builder_options = dict(parse_option(o) for o in options)
     budget = fallback_budget(cpu_fallback_limit, no_cpu_fallback)
     torch_device = resolve_device(device)
-    loaded = load_model(model, device=str(torch_device), options=builder_options)
+    loaded = load_model(model, device=str(torch_device), options=builder_options, seq=seq)
     given = analysis_inputs(loaded, input_texts, inputs_spec)
-    shape = single_shape(loaded, given, "--check") if check else None
     with status(f"analysing {loaded.label}"):
         analysis = analyze(loaded.module, **given, dtype=dtype, device=torch_device, label=loaded.label,
                            cpu_fallback_bytes=budget)
@@ -64,7 +64,7 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     from archstat.studies.check import reconcile
 
     with status("running fvcore and FlopCounterMode on a real CPU forward"):
-        result = reconcile(model, shape, options=builder_options)
+        result = reconcile(model, **given, options=builder_options, seq=seq)
     emit(render(summary_with_check(analysis, result, depth), fmt, terminal_width()), output)
     if not result.ok:
         raise ArchstatError("--check: archstat disagrees with fvcore or FlopCounterMode (see above)")

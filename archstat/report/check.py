@@ -42,7 +42,8 @@ def check_dict(result: Reconciliation) -> dict[str, Any]:
         "categories": [
             {"category": r.category, "archstat_macs": r.macs, "archstat_flops": r.flops,
              "archstat_bias_flops": r.bias_flops, "fvcore": r.fvcore, "flop_counter_mode": r.flop_counter,
-             "verdict": _verdict(r.agrees), "explanation": r.explanation}
+             "verdict": _verdict(r.agrees), "explanation": r.explanation,
+             "fvcore_uncounted_macs": r.fvcore_uncounted, "flop_counter_uncounted_macs": r.flop_counter_uncounted}
             for r in result.rows
         ],
         "fvcore_total": result.fvcore_total,
