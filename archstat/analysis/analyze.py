@@ -63,6 +63,9 @@ DATA_DEPENDENT_OPS = frozenset({
     _aten._unique2, _aten.unique_consecutive, _aten.bincount, _aten.repeat_interleave, _aten.masked_scatter,
     _aten.argwhere, _aten.histc,
 })
+# The same, for ops of libraries archstat never imports (by qualified name): nms keeps a number of
+# boxes only the scores decide; roi_align's adaptive sampling grid depends on the boxes' values.
+DATA_DEPENDENT_NAMES = frozenset({"torchvision::nms", "torchvision::roi_align"})
 
 
 def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
@@ -103,8 +106,9 @@ def _forward_error(exc: Exception | SystemExit, trace: Trace, paths: Mapping[int
     if isinstance(exc, SystemExit):
         return ForwardError(f"the forward of {label} called {exit_call(exc)} at {where}")
     message = one_line(exc) or type(exc).__name__
-    if device.type == "meta" and trace.failed_op in DATA_DEPENDENT_OPS:
-        reason = f"aten.{trace.failed_op.__name__} at {where} needs tensor values"
+    if device.type == "meta" and (trace.failed_op in DATA_DEPENDENT_OPS
+                                  or getattr(trace.failed_op, "_qualified_op_name", "") in DATA_DEPENDENT_NAMES):
+        reason = f"{trace.failed_op._qualified_op_name.replace('::', '.')} at {where} needs tensor values"
         return _NeedsValues(
             f"{reason}, which the meta device does not have; analyse {label} with {DataDependentError.PARAMETER}",
             reason, sum(trace.alloc_bytes),

@@ -18,7 +18,7 @@ from archstat.analysis.analyze import analyze
 from archstat.analysis.inputs import Call, InputSpec, as_call, map_call, materialize, tensors_of
 from archstat.analysis.loading import load_model
 from archstat.analysis.ops.call import named_args
-from archstat.analysis.ops.costs import FORMULAS, attention_cost
+from archstat.analysis.ops.costs import attention_cost, formula_for
 from archstat.analysis.records import Analysis
 from archstat.analysis.tracing.execution import preserved_state, run_model
 from archstat.analysis.tracing.recorder import tensors_in
@@ -130,7 +130,7 @@ class _Uncounted(TorchDispatchMode):
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         out = func(*args, **(kwargs or {}))
-        entry = FORMULAS.get(func.overloadpacket)
+        entry = formula_for(func.overloadpacket)
         if entry is not None and func.overloadpacket not in self.registered:
             category, formula = entry
             cost = formula(tensors_in(out)[0], **named_args(func, args, kwargs or {}))

@@ -423,6 +423,64 @@ def native_multi_head_attention(out: Tensor, /, *, query: Tensor, key: Tensor, e
     return Cost(macs, 2 * macs + biases + rest, biases)
 
 
+# --- ops of libraries archstat never imports (torchvision's detection ops) -----------------------
+# Their op packets exist only once the library is loaded, so they are registered by qualified
+# name and looked up by `formula_for` the first time they run.
+
+NAMED_FORMULAS: dict[str, tuple[Category, Formula]] = {}
+
+
+def named_formula(category: Category, *names: str) -> Callable[[F], F]:
+    """Register the decorated function as the cost of each op named `namespace::op` in `names`."""
+    return registering(NAMED_FORMULAS, names, lambda fn: (category, fn))
+
+
+def formula_for(packet: Any) -> tuple[Category, Formula] | None:
+    """The category and formula of an op packet: the table entry, or one registered by name."""
+    entry = FORMULAS.get(packet)
+    if entry is None:
+        entry = NAMED_FORMULAS.get(getattr(packet, "_qualified_op_name", ""))
+        if entry is not None:
+            FORMULAS[packet] = entry
+    return entry
+
+
+BILINEAR_SAMPLE = 2 * 4 - 1 + 1   # one bilinear sample (4 taps, as interpolation) and its share of the mean
+
+
+@named_formula("pool", "torchvision::roi_align")
+def roi_align(out: Tensor, /, *, rois: Tensor, spatial_scale: float, pooled_height: int, pooled_width: int,
+              sampling_ratio: int, aligned: bool, **_: Any) -> Cost:
+    """RoIAlign: every output bin averages its grid of bilinear samples, 8 FLOPs a sample
+    (7 to interpolate, 1 to average). A positive `sampling_ratio` r gives r × r samples a bin; the
+    adaptive grid (r ≤ 0) has ⌈roi_h / pooled_h⌉ × ⌈roi_w / pooled_w⌉, read from the boxes' values.
+    """
+    if sampling_ratio > 0 or out.numel() == 0:
+        return Cost(0, out.numel() * max(sampling_ratio, 0) ** 2 * BILINEAR_SAMPLE)
+    bins = out[0].numel()   # C × pooled_height × pooled_width per box
+    if rois.is_meta:
+        raise RuntimeError("roi_align's adaptive sampling grid depends on the boxes' values")
+    offset = 0.5 if aligned else 0.0
+    boxes = rois[:, 1:].double() * spatial_scale - offset
+    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    if not aligned:
+        width, height = width.clamp(min=1.0), height.clamp(min=1.0)
+    samples = (torch.ceil(height / pooled_height) * torch.ceil(width / pooled_width)).clamp(min=1)
+    return Cost(0, int(samples.sum().item()) * bins * BILINEAR_SAMPLE)
+
+
+IOU_FLOPS = 13   # intersection 4 min/max + 2 subtractions + 2 clamps + 1 multiply; union 2; divide 1; compare 1
+
+
+@named_formula("other", "torchvision::nms")
+def nms(out: Tensor, /, *, dets: Tensor, **_: Any) -> Cost:
+    """Non-maximum suppression over n boxes: the sort by score (n·⌈log₂ n⌉ comparisons), the areas
+    (3 FLOPs a box) and the IoU of every pair once, 13 FLOPs each: the kernel's worst case, since how
+    many pairs it skips depends on which boxes are suppressed."""
+    n = dets.shape[0]
+    return Cost(0, n * math.ceil(math.log2(max(n, 2))) + 3 * n + IOU_FLOPS * n * (n - 1) // 2)
+
+
 # Ops that only create, move, view or reshape data: they cost no arithmetic.
 FREE_OPS: frozenset[Any] = frozenset({
     aten.view, aten._unsafe_view, aten.reshape, aten.permute, aten.transpose, aten.t,
@@ -464,12 +522,16 @@ CONVENTIONS: dict[str, str] = {
     "statistics); layer/group norm 6 + 2 affine",
     "activation": "1 FLOP per output element (ReLU, tanh, sigmoid, GELU, ...); softmax 3",
     "pool": "1 FLOP per window element per output (max: comparisons; avg: adds and the divide); "
-    "adaptive pools use their exact windows; batched or not",
+    "adaptive pools use their exact windows; batched or not; torchvision's roi_align 8 FLOPs per "
+    "bilinear sample (7 to interpolate, 1 to average), r x r samples a bin, or the adaptive grid read "
+    "from the boxes",
     "elementwise": "1 FLOP per output element (add, mul, div, comparisons, masks, logical and bitwise "
     "ops, trigonometric and exponential functions, cumulative sums); reductions (sum, mean, max, "
     "argmax) 1 per input element; scatter_add, index_add, embedding_bag 1 per value added",
     "other": "sort n x ceil(log2 n) comparisons per row, topk n x ceil(log2 k); interpolation and "
-    "grid_sample weigh 2^d (linear) or 4^d (cubic) inputs: 2 x taps - 1 FLOPs per output",
+    "grid_sample weigh 2^d (linear) or 4^d (cubic) inputs: 2 x taps - 1 FLOPs per output; torchvision's "
+    "nms n x ceil(log2 n) to sort, 3 per box for the areas and 13 per IoU for every pair once (the "
+    "kernel's worst case)",
     "free": "view, reshape, cat, copy, pad, gather, index, embedding, scatter, masked_fill, tril, "
     "pixel_shuffle, eye, nearest upsampling, dropout in eval: 0 FLOPs",
     "unsupported": "an op with no formula is listed and the totals are marked partial",

@@ -24,7 +24,7 @@ from torch import nn
 from torch.multiprocessing.reductions import StorageWeakRef
 
 from archstat.analysis.ops.call import OpCall, named_args
-from archstat.analysis.ops.costs import FORMULAS, FREE_OPS, Category, Cost
+from archstat.analysis.ops.costs import FREE_OPS, Category, Cost, formula_for
 from archstat.analysis.ops.fields import propagate
 from archstat.analysis.rf.field import Field
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
@@ -224,16 +224,16 @@ class _Recorder(MetaShortcuts):
         named = named_args(func, args, kwargs)
         try:
             out = self.run(func, args, kwargs, named)
+            call = OpCall(func, func.overloadpacket, named, tensors_in((args, kwargs)), tensors_in(out))
+            index = len(self.trace.ops)
+            self.observe_memory(call, index)
+            if self.fields:
+                self.observe_field(call)
+            self.observe_cost(call, index)   # may need values the meta device lacks (roi_align's grid)
         except BaseException:
             if self.trace.failed_op is None:
                 self.trace.failed_op = func.overloadpacket
             raise
-        call = OpCall(func, func.overloadpacket, named, tensors_in((args, kwargs)), tensors_in(out))
-        index = len(self.trace.ops)
-        self.observe_memory(call, index)
-        if self.fields:
-            self.observe_field(call)
-        self.observe_cost(call, index)
         return out
 
     def observe_memory(self, call: OpCall, index: int) -> None:
@@ -252,7 +252,7 @@ class _Recorder(MetaShortcuts):
         """The op's cost (see `ops.costs`), charged to the innermost open module call."""
         at = self.stack[-1] if self.stack else -1
         record = self.trace.calls[at] if at >= 0 else None
-        entry = FORMULAS.get(call.packet)
+        entry = formula_for(call.packet)
         category: Category | None = None
         cost: Cost | None = None
         if entry is not None:
