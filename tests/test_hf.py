@@ -225,3 +225,21 @@ def test_without_transformers_one_line_says_what_to_install(tmp_path: Path, monk
     code, _, err = run_cli(capsys, "summary", spec)
     assert code == 2 and err.strip() == "archstat: error: hf: models need the transformers package: " \
         "pip install archstat[hf]"
+
+
+def test_a_model_built_in_user_code_declares_its_inputs(tmp_path: Path) -> None:
+    """A Hugging Face model imported from the user's file gets its own main input, as hf: does."""
+    directory = config_dir(tmp_path, "bert")
+    source = tmp_path / "user_bert.py"
+    source.write_text(
+        "from transformers import AutoConfig, AutoModel\n"
+        f"def make():\n    return AutoModel.from_config(AutoConfig.from_pretrained({directory!r}))\n"
+    )
+    imported = load_model(f"{source}:make", device="cpu")
+    assert imported.inputs is not None and imported.input_shape == (1, 128)
+    from_config = load_model(f"hf:{directory}")
+    assert from_config.inputs is not None
+    mine = analyze(imported.module, inputs=imported.inputs)
+    theirs = analyze(from_config.module, inputs=from_config.inputs)
+    assert (mine.totals.params, mine.totals.macs, mine.totals.flops) == (
+        theirs.totals.params, theirs.totals.macs, theirs.totals.flops)

@@ -131,7 +131,20 @@ def _imported(module: nn.Module, label: str) -> LoadedModel:
         raise UsageError(f"{label} is a TorchScript module, whose compiled forward archstat cannot record; "
                          "analyse the nn.Module it was scripted or traced from")
     declared = declared_input(module)
+    if declared is None and getattr(module, "main_input_name", None) and getattr(module, "config", None):
+        from archstat.analysis import hf  # a Hugging Face model built in the user's code
+
+        return _declared_inputs(module, label, hf.default_inputs(module, module.config, hf.DEFAULT_SEQ))
     return LoadedModel(module, label, declared or DEFAULT_INPUT, declared=declared is not None)
+
+
+def _declared_inputs(module: nn.Module, label: str, call: Call | None) -> LoadedModel:
+    """The loaded model with the inputs it declares (None: it declares none of a kind we make)."""
+    if call is None:
+        return LoadedModel(module, label, DEFAULT_INPUT, declared=False)
+    first = next(iter(call.kwargs.values()))
+    shape = first.shape if isinstance(first, InputSpec) else DEFAULT_INPUT
+    return LoadedModel(module, label, shape, inputs=call)
 
 
 def load_model(
@@ -192,13 +205,7 @@ def _hugging_face(spec: str, device: str, options: Mapping[str, Any], seq: int |
         raise UsageError("hf: needs a model directory or id, like hf:./my-model or hf:bert-base-uncased")
     config = hf.load_config(source, options)
     module = hf.build(config, device)
-    call = hf.default_inputs(module, config, seq or hf.DEFAULT_SEQ)
-    label = type(module).__name__
-    if call is None:
-        return LoadedModel(module, label, DEFAULT_INPUT, declared=False)
-    first = next(iter(call.kwargs.values()))
-    shape = first.shape if isinstance(first, InputSpec) else DEFAULT_INPUT
-    return LoadedModel(module, label, shape, inputs=call)
+    return _declared_inputs(module, type(module).__name__, hf.default_inputs(module, config, seq or hf.DEFAULT_SEQ))
 
 
 def load_inputs(spec: str) -> Any:
