@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -13,28 +10,6 @@ from archstat.report.writers import FORMATS
 
 if TYPE_CHECKING:
     from archstat.measure.results import LatencyResult
-
-ProgressFn = Callable[[int, int, str], None]
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[ProgressFn | None]:
-    """A progress bar over the batch sweep on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("measuring", total=total)
-
-        def step(i: int, n: int, text: str) -> None:
-            bar.update(task, completed=i, description=f"measuring {text}")
-
-        yield step
-
 
 def parse_batches(text: str) -> tuple[int, ...]:
     """"1,8,32" -> (1, 8, 32); a one-line error otherwise."""
@@ -75,7 +50,7 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
     """Measured latency of MODEL (a zoo name, package.module:attr or file.py:attr): median, p10/p90 and
     throughput per batch; with --per-layer each layer's time, achieved FLOP/s and roofline fraction."""
 
-    from archstat.cli.options import emit, format_for, parse_option, parse_shape, terminal_width
+    from archstat.cli.options import emit, format_for, parse_option, parse_shape, progress_bar, terminal_width
     from archstat.errors import UsageError
     from archstat.report.latency import render_latency
     from archstat.report.output import check_writable
@@ -101,7 +76,7 @@ def command(model: str | None, device: str, batch_text: str, input_text: str | N
         raise UsageError("--device meta cannot be timed; use cpu or cuda")
     loaded = load_model(model, device=str(torch_device), options=dict(parse_option(o) for o in options))
     sample = parse_shape(input_text, "--input") if input_text is not None else loaded.input_shape[1:]
-    with _progress(len(set(batches))) as step:
+    with progress_bar(len(set(batches)), "measuring") as step:
         result = measure_latency(loaded.module, sample, batches, label=loaded.label, device=torch_device,
                                  dtype=dtype, channels_last=channels_last, per_layer=per_layer, warmup=warmup,
                                  repeat=repeat, cuda_graph=cuda_graph, cudnn_benchmark=cudnn_benchmark,
