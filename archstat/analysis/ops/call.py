@@ -60,6 +60,13 @@ def named_args(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dic
     return named
 
 
+def per_axis(values: Sequence[int] | int, n: int) -> list[int]:
+    """An int-list argument for `n` spatial axes: one value (an int or a 1-list) stands for all of them."""
+    if isinstance(values, int):
+        return [values] * n
+    return list(values) * n if len(values) == 1 else list(values)
+
+
 def register(table: dict[Any, Value], ops: Iterable[Any], value: Value) -> None:
     """Add `value` to an op table under each op; an op registered twice is a programming error."""
     for op in ops:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor
 
-from archstat.analysis.ops.call import OpCall, registering
+from archstat.analysis.ops.call import OpCall, per_axis, registering
 from archstat.analysis.rf.field import Field, merge
 
 aten = torch.ops.aten
@@ -34,12 +34,6 @@ def rule(*ops: Any) -> Callable[[R], R]:
     return registering(RULES, ops)
 
 
-def _expand(values: Sequence[int] | int, n: int) -> list[int]:
-    if isinstance(values, int):
-        return [values] * n
-    return list(values) * n if len(values) == 1 else list(values)
-
-
 @rule(aten.convolution, aten._convolution, aten.max_pool2d_with_indices, aten.max_pool2d,
       aten.max_pool3d_with_indices, aten.avg_pool2d, aten.avg_pool3d)
 def window(fields: Sequence[Field], out: Tensor, /, *, weight: Tensor | None = None,
@@ -53,12 +47,12 @@ def window(fields: Sequence[Field], out: Tensor, /, *, weight: Tensor | None = N
     if field.whole or field.unknown:
         return field
     n = len(field.axes)
-    kernel = list(weight.shape[2:]) if weight is not None else _expand(kernel_size, n)
+    kernel = list(weight.shape[2:]) if weight is not None else per_axis(kernel_size, n)
     if len(kernel) < n:
         return Field.not_modelled("a window over fewer axes than the map has")
     kernel = kernel[-n:]
-    strides = _expand(stride, n)[-n:] if stride else kernel
-    return field.then(kernel, strides, _expand(padding, n)[-n:], _expand(dilation, n)[-n:])
+    strides = per_axis(stride, n)[-n:] if stride else kernel
+    return field.then(kernel, strides, per_axis(padding, n)[-n:], per_axis(dilation, n)[-n:])
 
 
 @rule(aten._adaptive_avg_pool2d, aten.adaptive_max_pool2d)

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from archstat.analysis.ops.call import named_args, register, registering
+from archstat.analysis.ops.call import named_args, per_axis, register, registering
 
 aten = torch.ops.aten
 
@@ -75,10 +75,6 @@ def _addmm(*, self: Tensor, mat1: Tensor, mat2: Tensor, **_: Any) -> Tensor | No
     return out
 
 
-def _expand(values: Sequence[int], n: int) -> list[int]:
-    return list(values) * n if len(values) == 1 else list(values)
-
-
 @shortcut(aten.convolution.default)
 def _convolution(*, input: Tensor, weight: Tensor, stride: Sequence[int], padding: Sequence[int],
                  dilation: Sequence[int], transposed: bool, output_padding: Sequence[int], groups: int,
@@ -87,8 +83,8 @@ def _convolution(*, input: Tensor, weight: Tensor, stride: Sequence[int], paddin
     spatial = weight.dim() - 2
     if x.dim() != weight.dim() or spatial < 1:
         return None  # unbatched or unusual: let PyTorch handle it
-    stride, padding, dilation = (_expand(v, spatial) for v in (stride, padding, dilation))
-    output_padding = _expand(output_padding, spatial)
+    stride, padding, dilation = (per_axis(v, spatial) for v in (stride, padding, dilation))
+    output_padding = per_axis(output_padding, spatial)
     if transposed:
         channels_in, channels_out = weight.shape[0], weight.shape[1] * groups
     else:
@@ -130,10 +126,10 @@ def _pool(*, self: Tensor, kernel_size: Sequence[int], stride: Sequence[int] = (
     spatial = len(kernel_size) if len(kernel_size) > 1 else 2
     if spatial > 3 or x.dim() < spatial + 1:
         return None
-    kernel = _expand(kernel_size, spatial)
-    strides = _expand(stride or kernel, spatial)
-    pads = _expand(padding, spatial)
-    dilations = _expand(dilation, spatial)
+    kernel = per_axis(kernel_size, spatial)
+    strides = per_axis(stride or kernel, spatial)
+    pads = per_axis(padding, spatial)
+    dilations = per_axis(dilation, spatial)
     if any(2 * p > k for p, k in zip(pads, kernel, strict=True)):
         return None  # PyTorch raises its own error
     first = x.dim() - spatial
