@@ -15,11 +15,18 @@ if ! "$venv_python" -c "import torch" >/dev/null 2>&1; then
   echo "setup: no torch found, installing torch==2.13.0 (CPU)" >&2
   "$venv_python" -m pip install --quiet "torch==2.13.0"
 fi
-# Figures are exported through kaleido and reports are tested in a headless browser: both use
-# Debian's Chromium. Install it when it is missing and this user can (CI runs as root).
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  echo "setup: installing chromium (apt)" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Figures are exported through kaleido and reports are tested in a headless browser (Debian's
+# Chromium); diagrams are laid out by Graphviz (`dot`); Korean figures need a CJK font. Install
+# whichever is missing when this user can (CI runs as root).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+if ! command -v fc-list >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+  missing+=(fonts-noto-cjk)
+fi
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "setup: installing ${missing[*]} (apt)" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 target="."
 if [ -n "${1:-}" ]; then
