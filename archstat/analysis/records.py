@@ -117,6 +117,9 @@ class Growth:
     final: LayerStats | None             # the layer with the largest field
     covering: LayerStats | None          # the first layer whose field spans the whole input
     input_size: tuple[int, ...]          # spatial size of the input
+    # the first leaf layer whose output sees the whole input through a global op (a global pool,
+    # squeeze-and-excitation, a linear layer or attention over positions), if any
+    global_from: LayerStats | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Rows by their layer index."""
@@ -125,6 +128,7 @@ class Growth:
             "final": self.final.index if self.final is not None else None,
             "covering": self.covering.index if self.covering is not None else None,
             "input_size": list(self.input_size),
+            "global_from": self.global_from.index if self.global_from is not None else None,
         }
 
 
