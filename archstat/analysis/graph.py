@@ -31,7 +31,8 @@ NodeKind = Literal["input", "output", "layer", "block", "op"]
 AUTO_BOXES = 30                 # the automatic depth keeps at most this many boxes (slide-sized)
 FOLDABLE = frozenset({"activation", "norm", "elementwise"})   # what a leaf may compute to fold into its producer
 MERGE_OPS = frozenset({"add", "add_", "cat", "mul", "mul_", "sub", "sub_", "stack"})
-INPUT, OUTPUT = "input", "output"
+INPUT: NodeKind = "input"
+OUTPUT: NodeKind = "output"
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +289,7 @@ class _Builder:
         return (f"{first}–{tail}" if len(common) == 2 else f"{first}–{final}"), repeat, last
 
     def instances(self, call: int) -> list[int]:
-        repeat, last = self.run_of.get(call, (1, call))
+        _, last = self.run_of.get(call, (1, call))
         return [c for c in self.children.get(self.rows[call].parent, []) if call <= c <= last]
 
     def cluster_of(self, call: int) -> str | None:
@@ -305,14 +306,14 @@ class _Builder:
                         f"c{call}" if call != self.root else None, op)
         call = int(node_id[1:])
         row = self.rows[call]
-        path, repeat, last = self.run_path(call)
+        path, _, last = self.run_path(call)
         insts = self.instances(call)
         leaves = [c for c in range(call, self.last[call] + 1) if self.rows[c].is_leaf]
         parts = tuple(Part(self.rows[c].type, self.flow.specs.get(c), self.rows[c].output_shape) for c in leaves)
         return Node(node_id, "layer" if row.is_leaf else "block", row.type, path, self.rows[last].output_shape,
                     parts, tuple(insts), sum(self.rows[c].params for c in insts),
                     sum(self.rows[c].macs for c in insts), sum(self.rows[c].flops for c in insts),
-                    self.rows[last].rf, repeat, self.cluster_of(call), op)
+                    self.rows[last].rf, len(insts), self.cluster_of(call), op)
 
     def clusters(self, nodes: dict[str, Node]) -> tuple[Cluster, ...]:
         used = {n.cluster for n in nodes.values() if n.cluster}

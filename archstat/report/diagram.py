@@ -75,7 +75,8 @@ def part_text(part: Part) -> str:
         stride = f" /{spec.stride[0]}" if len(set(spec.stride)) == 1 else " /" + "×".join(map(str, spec.stride))
     if part.type in CONV_TYPES and spec is not None:
         groups = f" g{spec.groups}" if spec.groups > 1 else ""
-        return f"Conv {_kernel(spec.kernel)}, {part.output_shape[1] if len(part.output_shape) > 1 else ''}{stride}{groups}"
+        channels = part.output_shape[1] if len(part.output_shape) > 1 else ""
+        return f"Conv {_kernel(spec.kernel)}, {channels}{stride}{groups}"
     if part.type in POOL_TYPES and spec is not None:
         return f"{part.type.removesuffix('2d').removesuffix('1d').removesuffix('3d')} {_kernel(spec.kernel)}{stride}"
     if part.type in LINEAR_TYPES and part.output_shape:
@@ -145,8 +146,11 @@ class Line:
     color: str = "#222222"
 
 
-def box_lines(node: Node, annotate: Sequence[str], lang: str) -> list[Line]:
-    """The text lines of a box, top to bottom."""
+def box_lines(node: Node, annotate: Sequence[str], lang: str, compact: bool = False) -> list[Line]:
+    """The text lines of a box, top to bottom (`compact`: its main line only, for a table of columns)."""
+    if compact:
+        extras = [e for e in extras_of(node).split(" · ") if e and e != "ReLU"]
+        return [Line(" · ".join([title_of(node, lang), *extras]), MAIN_PT, "bold")]
     if node.kind == "op" and node.type in CIRCLE_OPS:
         return [Line(title_of(node, lang), MAIN_PT + 4, "bold")]
     lines = []
@@ -227,7 +231,6 @@ def _dot_source(graph: Graph, sizes: dict[str, tuple[float, float]], rankdir: st
         children.setdefault(c.parent, []).append(c.id)
 
     def emit_cluster(cid: str) -> None:
-        c = next(c for c in graph.clusters if c.id == cid)
         # a blank label of the title's font size keeps the frame's title clear of its boxes
         out.append(f'subgraph "cluster_{cid}" {{ margin=14; label=" "; fontsize={SMALL_PT + 4};')
         for n in graph.nodes:
@@ -262,7 +265,7 @@ def _dot_source(graph: Graph, sizes: dict[str, tuple[float, float]], rankdir: st
 
 
 def _frame_label(path: str, repeat: int, type_: str) -> str:
-    return f"{path} · {type_}" + (f" ×{repeat}" if repeat > 1 else "")
+    return " · ".join(t for t in (path, type_) if t) + (f" ×{repeat}" if repeat > 1 else "")
 
 
 def _run_dot(source: str) -> dict[str, object]:
@@ -272,7 +275,8 @@ def _run_dot(source: str) -> dict[str, object]:
                             "scripts/setup.sh installs it)")
     done = subprocess.run([exe, "-Tjson"], input=source, capture_output=True, text=True, check=False, timeout=120)
     if done.returncode != 0:
-        raise ArchstatError(f"dot failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+        raise ArchstatError(f"dot failed: {why}")
     result: dict[str, object] = json.loads(done.stdout)
     return result
 
@@ -293,10 +297,10 @@ def _points(pos: str) -> tuple[tuple[tuple[float, float], ...], tuple[float, flo
 
 
 def layout(graph: Graph, *, annotate: Sequence[str] = DEFAULT_ANNOTATIONS, lang: str = "en",
-           title: str | None = None, rankdir: str | None = None) -> Layout:
+           title: str | None = None, rankdir: str | None = None, compact: bool = False) -> Layout:
     """Positions for every box, edge and frame, from dot. `rankdir` None: whichever of top-down and
     left-right comes closer to the 16:9 slide."""
-    lines = {n.id: box_lines(n, annotate, lang) for n in graph.nodes}
+    lines = {n.id: box_lines(n, annotate, lang, compact) for n in graph.nodes}
     sizes = {}
     for n in graph.nodes:
         w, h = _size(lines[n.id])
@@ -334,7 +338,9 @@ def layout(graph: Graph, *, annotate: Sequence[str] = DEFAULT_ANNOTATIONS, lang:
             boxes.append(Box(node, x, y, w, h, tuple(lines[name]), kind_of(node),
                              node.kind == "op" and node.type in CIRCLE_OPS))
     flags = {(e.src, e.dst): e for e in graph.edges}
-    for edge in placed.get("edges", []):  # type: ignore[union-attr]
+    placed_edges = placed.get("edges", [])
+    assert isinstance(placed_edges, list)
+    for edge in placed_edges:
         src, dst = gvid_name[int(edge["tail"])], gvid_name[int(edge["head"])]
         pts, head = _points(edge["pos"])
         e = flags[(src, dst)]
@@ -439,7 +445,8 @@ def svg(lay: Layout, *, width: int = WIDTH, height: int = HEIGHT, interactive: b
         for line in b.lines:
             y += line.size * LINE_H
             out.append(f'<text x="{b.x:.1f}" y="{y - line.size * 0.32:.1f}" text-anchor="middle" '
-                       f'font-size="{line.size}" font-weight="{line.weight}" fill="{line.color}">{_esc(line.text)}</text>')
+                       f'font-size="{line.size}" font-weight="{line.weight}" fill="{line.color}">'
+                       f'{_esc(line.text)}</text>')
         if b.node.repeat > 1:
             out.append(f'<text class="repeat" x="{x0 + b.w + 6:.1f}" y="{y0 + MAIN_PT:.1f}" font-size="{MAIN_PT + 2}" '
                        f'font-weight="bold" fill="{PALETTE[4]}">×{b.node.repeat}</text>')
@@ -520,10 +527,14 @@ _SCRIPT = """
   Array.prototype.forEach.call(document.querySelectorAll('#diagram g.box[data-info]'), function (g) {
     g.addEventListener('mouseenter', function (e) {
       var info = JSON.parse(g.getAttribute('data-info')), rows = [];
-      Object.keys(labels).forEach(function (k) { rows.push('<tr><th>' + labels[k] + '</th><td>' + info[k] + '</td></tr>'); });
+      Object.keys(labels).forEach(function (k) {
+        rows.push('<tr><th>' + labels[k] + '</th><td>' + info[k] + '</td></tr>');
+      });
       tip.innerHTML = '<table>' + rows.join('') + '</table>'; tip.style.display = 'block';
     });
-    g.addEventListener('mousemove', function (e) { tip.style.left = (e.pageX + 14) + 'px'; tip.style.top = (e.pageY + 14) + 'px'; });
+    g.addEventListener('mousemove', function (e) {
+      tip.style.left = (e.pageX + 14) + 'px'; tip.style.top = (e.pageY + 14) + 'px';
+    });
     g.addEventListener('mouseleave', function () { tip.style.display = 'none'; });
   });
 })();
@@ -607,5 +618,6 @@ def check_annotations(items: Sequence[str]) -> tuple[str, ...]:
     """The annotation names, each one of ANNOTATIONS."""
     for item in items:
         if item not in ANNOTATIONS:
-            raise UsageError(f"--annotate: unknown item {item!r}; choose from {', '.join(ANNOTATIONS)} (comma-separated)")
+            raise UsageError(f"--annotate: unknown item {item!r}; "
+                             f"choose from {', '.join(ANNOTATIONS)} (comma-separated)")
     return tuple(dict.fromkeys(items))

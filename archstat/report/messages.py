@@ -48,7 +48,9 @@ EN: dict[str, str] = {
     "diagram.hover_rf": "receptive field",
     "diagram.hover_repeat": "×N",
     "diagram.report_heading": "Architecture",
-    "diagram.report_note": "Drawn from the same recorded forward as the table: boxes are layers or blocks with their output shape, ×N marks N identical blocks in a row, the red path is the residual shortcut (dashed: a projection).",
+    "diagram.report_note": ("Drawn from the same recorded forward as the table: boxes are layers or blocks with "
+                            "their output shape, ×N marks N identical blocks in a row, the red path is the "
+                            "residual shortcut (dashed: a projection)."),
     "diagram.col_layer": "Layer",
     "diagram.col_box": "Box",
     "diagram.col_shape": "Output shape",
@@ -94,7 +96,8 @@ KO: dict[str, str] = {
     "diagram.hover_rf": "수용 영역",
     "diagram.hover_repeat": "×N",
     "diagram.report_heading": "구조",
-    "diagram.report_note": "표와 같은 기록된 순전파에서 그렸다: 상자는 계층이나 블록과 그 출력 크기, ×N은 같은 블록 N개의 반복, 빨간 경로는 잔차 지름길(점선: 사영).",
+    "diagram.report_note": ("표와 같은 기록된 순전파에서 그렸다: 상자는 계층이나 블록과 그 출력 크기, "
+                            "×N은 같은 블록 N개의 반복, 빨간 경로는 잔차 지름길(점선: 사영)."),
     "diagram.col_layer": "계층",
     "diagram.col_box": "상자",
     "diagram.col_shape": "출력 크기",
