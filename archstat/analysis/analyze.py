@@ -24,7 +24,16 @@ from archstat.analysis.inputs import (
 )
 from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.ops.costs import CATEGORIES
-from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
+from archstat.analysis.records import (
+    Analysis,
+    CategoryCost,
+    CumulativeShare,
+    DataFlow,
+    FlowOp,
+    LayerSpec,
+    LayerStats,
+    Totals,
+)
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
 from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
@@ -241,6 +250,7 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
                 with recording(model) as (trace, recorder), torch.no_grad():
                     for t in held:
                         recorder.allocate(t, -1)
+                        recorder.mark_input(t)
                     if receptive_fields and held and held[0].is_floating_point():
                         x = held[0]
                         recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
@@ -396,7 +406,31 @@ def _assemble(
         cumulative=_cumulative(rows),
         inputs=inputs.text,
         default_input=inputs.default,
+        flow=_flow(trace),
     )
+
+
+def _flow(trace: Trace) -> DataFlow:
+    """The recorded data flow, with the kernel and stride of every conv and pool call."""
+    ops = tuple(FlowOp(op.name, op.call, op.category, sources)
+                for op, sources in zip(trace.ops, trace.op_sources, strict=True))
+    specs = {i: spec for i, call in enumerate(trace.calls) if (spec := _spec(call.module)) is not None}
+    return DataFlow(ops, tuple(c.first_op for c in trace.calls), tuple(c.output_sources for c in trace.calls),
+                    specs)
+
+
+_SPATIAL = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)
+
+
+def _spec(module: nn.Module) -> LayerSpec | None:
+    if not isinstance(module, _SPATIAL):
+        return None
+    kernel, stride = module.kernel_size, module.stride or module.kernel_size
+
+    def as_tuple(v: Any) -> tuple[int, ...]:
+        return tuple(int(x) for x in v) if isinstance(v, (tuple, list)) else (int(v),)
+
+    return LayerSpec(as_tuple(kernel), as_tuple(stride), int(getattr(module, "groups", 1)))
 
 
 def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
@@ -153,6 +153,35 @@ class CumulativeShare:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowOp:
+    """One executed op in the data-flow graph: the module call it ran in and the ops it read."""
+
+    name: str                        # "convolution", "add_", "cat"
+    call: int                        # index of the innermost module call (row) that ran it
+    category: str | None             # None: an op with no arithmetic (view, cat, ...)
+    sources: tuple[int, ...]         # indices of the ops whose outputs it read; -1: a model input
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    """What a drawing says about a conv or pool layer besides its shapes (read from the module)."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    groups: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DataFlow:
+    """Which op fed which in the recorded forward; `archstat.analysis.graph` draws boxes from it."""
+
+    ops: tuple[FlowOp, ...] = ()
+    first_op: tuple[int, ...] = ()                  # per row: index of its first op
+    output_sources: tuple[tuple[int, ...], ...] = ()   # per row: the ops that made its outputs
+    specs: Mapping[int, LayerSpec] = field(default_factory=dict)   # row index -> conv/pool spec
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """What `archstat.analyze` returns: per-layer rows, totals and the conventions used."""
 
@@ -169,6 +198,7 @@ class Analysis:
     inputs: str = ""                 # every input, as `analysis.inputs.describe` names them
     default_input: bool = False      # the model declared no input and none was given: DEFAULT_INPUT
     fallback_reason: str | None = None   # why a meta analysis was run again on the cpu ("aten.nonzero at ...")
+    flow: DataFlow = field(default_factory=DataFlow)   # the data-flow graph (not in the JSON)
 
     @property
     def conventions(self) -> Mapping[str, str]:

@@ -771,4 +771,8 @@ def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("sv
             written += files
             if on_figure is not None:
                 on_figure(entry, files)
+    if formats:
+        from archstat.report.diagram_gallery import write_diagrams
+
+        written += write_diagrams(directory)
     return written

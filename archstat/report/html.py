@@ -333,6 +333,24 @@ def _definitions(lines: Iterable[tuple[str, str]], css: str) -> str:
     ) + "</dl>"
 
 
+def _diagram(analysis: Analysis, lang: str = "en") -> str:
+    """The architecture drawn from the same forward (`archstat diagram`'s SVG at its automatic depth)."""
+    from archstat.analysis.graph import build_graph
+    from archstat.errors import ArchstatError
+    from archstat.report.diagram import layout, svg
+    from archstat.report.messages import text
+
+    head = f"<h3>{esc(text('diagram.report_heading', lang))}</h3>"
+    if not analysis.flow.ops:
+        return head + '<p class="note">No recorded data flow to draw.</p>'
+    try:
+        picture = svg(layout(build_graph(analysis), annotate=("params",), lang=lang))
+    except ArchstatError as exc:   # no Graphviz on this machine: the rest of the report stands
+        return head + f'<p class="note">{esc(str(exc))}</p>'
+    return (head + f'<p class="caption">{esc(text("diagram.report_note", lang))}</p>'
+            f'<div class="diagram" style="max-width:1280px">{picture}</div>')
+
+
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
                    latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None) -> str:
     grown = analysis.growth
@@ -347,6 +365,7 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
     ]
     profile = profile_figure(analysis)
     parts.append(figures.div(profile) if profile else '<p class="note">No layer has parameters, MACs or outputs.</p>')
+    parts.append(_diagram(analysis))
     parts.append("<h3>Receptive field</h3>")
     parts.append(f'<p class="caption">{esc(" · ".join(growth_lines(analysis, grown)[1:]))}</p>')
     fig = rf_figure(analysis, grown)

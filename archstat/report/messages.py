@@ -29,6 +29,38 @@ EN: dict[str, str] = {
     # -- report -------------------------------------------------------------------------------------
 
     # -- diagram ------------------------------------------------------------------------------------
+    "diagram.title": "{model}: the architecture from its recorded forward",
+    "diagram.title_block": "{model} · {block}: the architecture from its recorded forward",
+    "diagram.input": "input",
+    "diagram.output": "output",
+    "diagram.concat": "concat",
+    "diagram.params": "{value} params",
+    "diagram.macs": "{value} MACs",
+    "diagram.rf": "RF {value}",
+    "diagram.hint": "Scroll to zoom, drag to pan, point at a box for its numbers.",
+    "diagram.reset": "reset view",
+    "diagram.hover_path": "layer",
+    "diagram.hover_type": "type",
+    "diagram.hover_shape": "output shape",
+    "diagram.hover_params": "parameters",
+    "diagram.hover_macs": "MACs",
+    "diagram.hover_flops": "FLOPs",
+    "diagram.hover_rf": "receptive field",
+    "diagram.hover_repeat": "×N",
+    "diagram.report_heading": "Architecture",
+    "diagram.report_note": ("Drawn from the same recorded forward as the table: boxes are layers or blocks with "
+                            "their output shape, ×N marks N identical blocks in a row, the red path is the "
+                            "residual shortcut (dashed: a projection)."),
+    "diagram.col_layer": "Layer",
+    "diagram.col_box": "Box",
+    "diagram.col_shape": "Output shape",
+    "diagram.col_params": "Params",
+    "diagram.col_macs": "MACs",
+    "diagram.col_repeat": "×N",
+    "diagram.vgg_title": "VGG configurations A–E (Table 1), generated from the zoo",
+    "diagram.vgg_params": "{value} params",
+    "diagram.alexnet_gpu": "GPU {n}",
+    "diagram.alexnet_title": "AlexNet: the two-GPU columns (groups=2 convs stay on their GPU)",
 
     # -- explain ------------------------------------------------------------------------------------
 
@@ -45,6 +77,37 @@ KO: dict[str, str] = {
     # -- report -------------------------------------------------------------------------------------
 
     # -- diagram ------------------------------------------------------------------------------------
+    "diagram.title": "{model}: 기록된 순전파에서 그린 구조",
+    "diagram.title_block": "{model} · {block}: 기록된 순전파에서 그린 구조",
+    "diagram.input": "입력",
+    "diagram.output": "출력",
+    "diagram.concat": "채널 연결",
+    "diagram.params": "파라미터 {value}",
+    "diagram.macs": "연산량 {value} MACs",
+    "diagram.rf": "수용 영역 {value}",
+    "diagram.hint": "스크롤로 확대, 끌어서 이동, 상자에 마우스를 올리면 수치가 보인다.",
+    "diagram.reset": "처음 보기",
+    "diagram.hover_path": "계층",
+    "diagram.hover_type": "종류",
+    "diagram.hover_shape": "출력 크기",
+    "diagram.hover_params": "파라미터",
+    "diagram.hover_macs": "연산량 (MACs)",
+    "diagram.hover_flops": "FLOPs",
+    "diagram.hover_rf": "수용 영역",
+    "diagram.hover_repeat": "×N",
+    "diagram.report_heading": "구조",
+    "diagram.report_note": ("표와 같은 기록된 순전파에서 그렸다: 상자는 계층이나 블록과 그 출력 크기, "
+                            "×N은 같은 블록 N개의 반복, 빨간 경로는 잔차 지름길(점선: 사영)."),
+    "diagram.col_layer": "계층",
+    "diagram.col_box": "상자",
+    "diagram.col_shape": "출력 크기",
+    "diagram.col_params": "파라미터",
+    "diagram.col_macs": "연산량 (MACs)",
+    "diagram.col_repeat": "×N",
+    "diagram.vgg_title": "VGG 구성 A–E (표 1), 모델 모음에서 생성",
+    "diagram.vgg_params": "파라미터 {value}",
+    "diagram.alexnet_gpu": "GPU {n}",
+    "diagram.alexnet_title": "AlexNet: 두 GPU 열 (groups=2 합성곱은 자기 GPU에 머문다)",
 
     # -- explain ------------------------------------------------------------------------------------
 
