@@ -24,7 +24,7 @@ from archstat.analysis.inputs import (
 )
 from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.ops.costs import CATEGORIES
-from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
+from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, OpStats, Totals
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
 from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
@@ -396,6 +396,8 @@ def _assemble(
         cumulative=_cumulative(rows),
         inputs=inputs.text,
         default_input=inputs.default,
+        ops=tuple(OpStats(op.name, op.call, op.category, op.cost.macs if op.cost else 0,
+                          op.cost.flops if op.cost else 0, op.supported) for op in trace.ops),
     )
 
 
