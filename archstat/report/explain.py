@@ -53,7 +53,7 @@ def _text_column(header: str, key: str, index: int, code: bool = False) -> Colum
 
 
 def _step_tables(e: LayerExplanation, lang: str) -> list[Table]:
-    columns = (
+    columns: tuple[Column[Any], ...] = (
         _text_column(text("explain.col.quantity", lang), "quantity", 0),
         _text_column(text("explain.col.formula", lang), "formula", 1),
         _text_column(text("explain.col.values", lang), "substituted", 2),

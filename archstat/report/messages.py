@@ -73,7 +73,8 @@ EN: dict[str, str] = {
     "explain.label.rf_unknown": "not modelled: {reason}",
     "explain.label.rf_kept": "unchanged by this layer: size {size}, jump {jump}, start {start}",
     "explain.label.activation": "activation memory (its output)",
-    "explain.label.activation_in_place": "activation memory: in place or a view, sharing its input's storage (not counted again)",
+    "explain.label.activation_in_place": "activation memory: in place or a view, sharing its input's storage "
+        "(not counted again)",
     "explain.label.activation_recorded": "activation memory (its new outputs, as recorded)",
     "explain.label.param_bytes": "parameter memory",
     "explain.label.shared": "shared parameters: counted once, at {first}",
@@ -85,11 +86,13 @@ EN: dict[str, str] = {
     "explain.block.total": "sum = {path}",
     "explain.block.checked": "the layers' sum equals the row archstat summary {model} shows for {path}",
     "explain.compare.title.inception": "What the 1×1 reductions buy: the naive module against the one with reductions",
-    "explain.compare.title.bottleneck": "What the 1×1 convs buy: the residual path with 3×3 convs at full width against the bottleneck",
+    "explain.compare.title.bottleneck": "What the 1×1 convs buy: the residual path with 3×3 convs at full "
+        "width against the bottleneck",
     "explain.compare.title.stack": "Stacked convs against one conv of the same receptive field",
     "explain.compare.convs": "Where the parameters are, conv by conv",
     "explain.compare.ratio": "{with_} keeps {params_pct} of the parameters and {macs_pct} of the MACs of {without}",
-    "explain.compare.note.inception": "the naive module's pool branch passes every input map through, so it also outputs more maps",
+    "explain.compare.note.inception": "the naive module's pool branch passes every input map through, so it "
+        "also outputs more maps",
     "explain.compare.note.bottleneck": "the residual path only: the shortcut is the same in both",
     "explain.compare.note.stack": "both see the same receptive field; the stack has one non-linearity per conv",
     "explain.variant.inception_naive": "naive (no 1×1 reductions)",
@@ -102,14 +105,22 @@ EN: dict[str, str] = {
     "explain.figure.macs": "MACs",
     "explain.figure.flops": "FLOPs",
     "explain.figure.params": "parameters",
-    "explain.tool.fvcore_macs": "fvcore counts one per multiply-accumulate of conv and linear: archstat's MACs (bias adds not counted)",
-    "explain.tool.fvcore_bn": "fvcore counts batch norm in eval as 2 per element; archstat counts 4 FLOPs (normalise 2, scale and shift 2)",
-    "explain.tool.fvcore_adaptive_pool": "fvcore counts an adaptive average pool as 1 per input element, as archstat does",
-    "explain.tool.fvcore_none": "fvcore has no count for these ops ({ops}): activations, window pools, LRN and elementwise ops are 0 to it",
-    "explain.tool.fvcore_other": "fvcore adds batch norm (2 per element) and adaptive average pools (1 per input element) to the MACs, and skips activations, window pools and elementwise ops",
-    "explain.tool.flop_counter_2macs": "FlopCounterMode counts 2 per multiply-accumulate of conv and matmul only: archstat's FLOPs less {bias} bias adds and {rest} of norm, activation, pool and elementwise work",
+    "explain.tool.fvcore_macs": "fvcore counts one per multiply-accumulate of conv and linear: archstat's "
+        "MACs (bias adds not counted)",
+    "explain.tool.fvcore_bn": "fvcore counts batch norm in eval as 2 per element; archstat counts 4 FLOPs "
+        "(normalise 2, scale and shift 2)",
+    "explain.tool.fvcore_adaptive_pool": "fvcore counts an adaptive average pool as 1 per input element, as "
+        "archstat does",
+    "explain.tool.fvcore_none": "fvcore has no count for these ops ({ops}): activations, window pools, LRN "
+        "and elementwise ops are 0 to it",
+    "explain.tool.fvcore_other": "fvcore adds batch norm (2 per element) and adaptive average pools (1 per "
+        "input element) to the MACs, and skips activations, window pools and elementwise ops",
+    "explain.tool.flop_counter_2macs": "FlopCounterMode counts 2 per multiply-accumulate of conv and matmul "
+        "only: archstat's FLOPs less {bias} bias adds and {rest} of norm, activation, pool and elementwise "
+        "work",
     "explain.tool.flop_counter_none": "FlopCounterMode counts conv, matmul and attention only: nothing here",
-    "explain.tool.flop_counter_other": "FlopCounterMode counts 2 per multiply-accumulate of conv, matmul and attention, and nothing else",
+    "explain.tool.flop_counter_other": "FlopCounterMode counts 2 per multiply-accumulate of conv, matmul and "
+        "attention, and nothing else",
     "explain.tool.paper_same": "{source}: the same count (weights and biases)",
     "explain.tool.paper_differs": "{source}: counted another way",
     "explain.tool.not_run": "not run on this layer alone: {why}",
@@ -200,14 +211,21 @@ KO: dict[str, str] = {
     "explain.figure.macs": "MACs",
     "explain.figure.flops": "FLOPs",
     "explain.figure.params": "파라미터",
-    "explain.tool.fvcore_macs": "fvcore는 합성곱과 선형 계층의 곱셈-누산을 하나씩 센다: archstat의 MACs (편향 덧셈은 세지 않음)",
-    "explain.tool.fvcore_bn": "fvcore는 eval 배치 정규화를 원소당 2로 센다; archstat는 4 FLOPs (정규화 2, 스케일과 이동 2)",
+    "explain.tool.fvcore_macs": "fvcore는 합성곱과 선형 계층의 곱셈-누산을 하나씩 센다: archstat의 MACs (편향 "
+        "덧셈은 세지 않음)",
+    "explain.tool.fvcore_bn": "fvcore는 eval 배치 정규화를 원소당 2로 센다; archstat는 4 FLOPs (정규화 2, "
+        "스케일과 이동 2)",
     "explain.tool.fvcore_adaptive_pool": "fvcore는 adaptive 평균 풀링을 입력 원소당 1로 센다, archstat와 같다",
     "explain.tool.fvcore_none": "fvcore는 이 연산들({ops})을 세지 않는다: 활성화, 윈도 풀링, LRN, 원소별 연산은 0",
-    "explain.tool.fvcore_other": "fvcore는 MACs에 배치 정규화(원소당 2)와 adaptive 평균 풀링(입력 원소당 1)을 더하고, 활성화, 윈도 풀링, 원소별 연산은 세지 않는다",
-    "explain.tool.flop_counter_2macs": "FlopCounterMode는 합성곱과 행렬곱의 곱셈-누산만 2로 센다: archstat FLOPs에서 편향 덧셈 {bias}와 정규화, 활성화, 풀링, 원소별 연산 {rest}를 뺀 값",
+    "explain.tool.fvcore_other": "fvcore는 MACs에 배치 정규화(원소당 2)와 adaptive 평균 풀링(입력 원소당 1)을 "
+        "더하고, 활성화, 윈도 풀링, 원소별 "
+        "연산은 세지 않는다",
+    "explain.tool.flop_counter_2macs": "FlopCounterMode는 합성곱과 행렬곱의 곱셈-누산만 2로 센다: archstat "
+        "FLOPs에서 편향 덧셈 "
+        "{bias}와 정규화, 활성화, 풀링, 원소별 연산 {rest}를 뺀 값",
     "explain.tool.flop_counter_none": "FlopCounterMode는 합성곱, 행렬곱, 어텐션만 센다: 여기에는 없음",
-    "explain.tool.flop_counter_other": "FlopCounterMode는 합성곱, 행렬곱, 어텐션의 곱셈-누산을 2로 세고 나머지는 세지 않는다",
+    "explain.tool.flop_counter_other": "FlopCounterMode는 합성곱, 행렬곱, 어텐션의 곱셈-누산을 2로 세고 나머지는 "
+        "세지 않는다",
     "explain.tool.paper_same": "{source}: 같은 값 (가중치와 편향)",
     "explain.tool.paper_differs": "{source}: 다른 방식으로 셈",
     "explain.tool.not_run": "이 계층만으로는 실행하지 못함: {why}",

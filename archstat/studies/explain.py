@@ -13,6 +13,7 @@ import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -303,7 +304,8 @@ def _conv(analysis: Analysis, row: LayerStats, m: nn.Module) -> list[Step]:
     dims = len(m.kernel_size)
     kernel, stride, dilation = list(m.kernel_size), list(m.stride), list(m.dilation)
     if isinstance(m.padding, str):
-        padding = [d * (k - 1) // 2 for k, d in zip(kernel, dilation, strict=True)] if m.padding == "same" else [0] * dims
+        same = m.padding == "same"
+        padding = [d * (k - 1) // 2 if same else 0 for k, d in zip(kernel, dilation, strict=True)]
     else:
         padding = list(m.padding)
     groups, c_in, c_out = m.groups, m.in_channels, m.out_channels
@@ -373,7 +375,7 @@ def _pool(analysis: Analysis, row: LayerStats, m: nn.Module) -> list[Step]:
     stride = _per_axis(m.stride if m.stride else m.kernel_size, dims)
     padding = _per_axis(m.padding, dims)
     is_max = isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d))
-    dilation = _per_axis(m.dilation, dims) if is_max else None
+    dilation = _per_axis(cast("int | Sequence[int]", m.dilation), dims) if is_max else None
     window = math.prod(kernel)
     return [
         *_window_output(row, kernel, stride, padding, dilation, bool(m.ceil_mode)),

@@ -124,10 +124,9 @@ def _comparison(analysis: Analysis, model: nn.Module, module: nn.Module, row: La
     prefix = f"{row.path}." if row.path else ""
     if isinstance(module, Inception) and isinstance(module.branch3x3, nn.Sequential) and \
             hasattr(module.branch3x3, "reduce"):
-        c_in = module.branch1x1.conv.in_channels
+        first, three, five = (_last_conv(b) for b in (module.branch1x1, module.branch3x3, module.branch5x5))
         with torch.device("meta"):
-            naive = Inception(c_in, module.branch1x1.conv.out_channels, module.branch3x3.conv.conv.out_channels,
-                              module.branch5x5.conv.conv.out_channels)
+            naive = Inception(first.in_channels, first.out_channels, three.out_channels, five.out_channels)
         other, counted = _counterpart(naive, row, "naive Inception")
         base = counted.layers[0]
         without = _variant("inception_naive", counted, other, counted.leaves(), "", base.output_shape)
@@ -144,6 +143,10 @@ def _comparison(analysis: Analysis, model: nn.Module, module: nn.Module, row: La
         return Comparison("bottleneck", without,
                           _variant("bottleneck", analysis, model, mine, prefix, row.output_shape))
     return _stack_comparison(analysis, model, row, parts, prefix)
+
+
+def _last_conv(branch: nn.Module) -> nn.Conv2d:
+    return [m for m in branch.modules() if isinstance(m, nn.Conv2d)][-1]
 
 
 def _bottleneck_path(module: nn.Module) -> tuple[int, int, int] | None:
@@ -184,14 +187,15 @@ def _stack_comparison(analysis: Analysis, model: nn.Module, row: LayerStats, par
     field = 1 + sum(c.kernel_size[0] - 1 for c in convs)
     bias = convs[0].bias is not None
     with torch.device("meta"):
-        single = nn.Sequential(OrderedDict([("conv", nn.Conv2d(width, width, field, padding=field // 2, bias=bias))]))
+        conv = nn.Conv2d(width, width, field, padding=field // 2, bias=bias)
+    single = nn.Sequential(OrderedDict([("conv", conv)]))
     other, counted = _counterpart(single, row, f"one {field}×{field} conv")
     terms = [f"{c.kernel_size[0]}·{c.kernel_size[1]}" for c in convs]
     total = sum(c.kernel_size[0] * c.kernel_size[1] for c in convs)
     stack = _variant("stack", analysis, model, parts, prefix, row.output_shape,
                      _in_c2(" + ".join(terms), total, width, sum(c.weight.numel() for c in convs)))
     without = _variant("single_conv", counted, other, counted.leaves(), "", counted.layers[0].output_shape,
-                       _in_c2(f"{field}·{field}", field * field, width, single.conv.weight.numel()))
+                       _in_c2(f"{field}·{field}", field * field, width, conv.weight.numel()))
     return Comparison("stack", without, stack)
 
 
