@@ -118,6 +118,8 @@ EN: dict[str, str] = {
     "explain.tool.flop_counter_2macs": "FlopCounterMode counts 2 per multiply-accumulate of conv and matmul "
         "only: archstat's FLOPs less {bias} bias adds and {rest} of norm, activation, pool and elementwise "
         "work",
+    "explain.tool.flop_counter_bias": "FlopCounterMode counts 2 per multiply-accumulate: archstat's FLOPs less "
+        "the {bias} bias adds",
     "explain.tool.flop_counter_none": "FlopCounterMode counts conv, matmul and attention only: nothing here",
     "explain.tool.flop_counter_other": "FlopCounterMode counts 2 per multiply-accumulate of conv, matmul and "
         "attention, and nothing else",
@@ -223,6 +225,8 @@ KO: dict[str, str] = {
     "explain.tool.flop_counter_2macs": "FlopCounterMode는 합성곱과 행렬곱의 곱셈-누산만 2로 센다: archstat "
         "FLOPs에서 편향 덧셈 "
         "{bias}와 정규화, 활성화, 풀링, 원소별 연산 {rest}를 뺀 값",
+    "explain.tool.flop_counter_bias": "FlopCounterMode는 곱셈-누산을 2로 센다: "
+        "archstat FLOPs에서 편향 덧셈 {bias}를 뺀 값",
     "explain.tool.flop_counter_none": "FlopCounterMode는 합성곱, 행렬곱, 어텐션만 센다: 여기에는 없음",
     "explain.tool.flop_counter_other": "FlopCounterMode는 합성곱, 행렬곱, 어텐션의 곱셈-누산을 2로 세고 나머지는 "
         "세지 않는다",

@@ -112,9 +112,12 @@ def _fvcore(value: int, skipped: list[str], row: LayerStats) -> ToolFigure:
 
 
 def _flop_counter(value: int, row: LayerStats, bias: int) -> ToolFigure:
+    rest = row.flops - 2 * row.macs - bias
+    if value == 2 * row.macs and row.macs and not rest:
+        return ToolFigure("FlopCounterMode", value, row.flops, "flops", "flop_counter_bias", (("bias", f"{bias:,}"),))
     if value == 2 * row.macs and row.macs:
         return ToolFigure("FlopCounterMode", value, row.flops, "flops", "flop_counter_2macs",
-                          (("bias", f"{bias:,}"), ("rest", f"{row.flops - 2 * row.macs - bias:,}")))
+                          (("bias", f"{bias:,}"), ("rest", f"{rest:,}")))
     if value == 0:
         return ToolFigure("FlopCounterMode", value, row.flops, "flops", "flop_counter_none")
     return ToolFigure("FlopCounterMode", value, row.flops, "flops", "flop_counter_other")
