@@ -103,7 +103,8 @@ def _part_columns(lang: str) -> tuple[Column[Any], ...]:
 def _parts_table(e: BlockExplanation, lang: str) -> Table:
     prefix = f"{e.row.path}." if e.row.path else ""
     records: list[tuple[Any, ...]] = [
-        (r.path.removeprefix(prefix) + (f" (call {r.call + 1})" if r.call else ""), r.type, units.shape(r.output_shape), r.params, r.macs, r.flops,
+        (r.path.removeprefix(prefix) + (f" (call {r.call + 1})" if r.call else ""), r.type,
+         units.shape(r.output_shape), r.params, r.macs, r.flops,
          r.activation_bytes) for r in e.parts
     ]
     if e.own_ops:
