@@ -173,4 +173,4 @@ def test_format_choices_are_the_writers_formats() -> None:
                 assert list(param.type.choices) == list(FORMATS), command.name
                 with_choice.append(command.name)
     # `figures --format` takes image formats; every other command with tables offers all of FORMATS
-    assert sorted(with_choice) == ["compare", "erf", "latency", "list", "rf", "summary"]
+    assert sorted(with_choice) == ["compare", "erf", "explain", "latency", "list", "rf", "summary"]

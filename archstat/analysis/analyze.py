@@ -32,6 +32,7 @@ from archstat.analysis.records import (
     FlowOp,
     LayerSpec,
     LayerStats,
+    OpStats,
     Totals,
 )
 from archstat.analysis.rf.field import Field
@@ -407,6 +408,8 @@ def _assemble(
         inputs=inputs.text,
         default_input=inputs.default,
         flow=_flow(trace),
+        ops=tuple(OpStats(op.name, op.call, op.category, op.cost.macs if op.cost else 0,
+                          op.cost.flops if op.cost else 0, op.supported) for op in trace.ops),
     )
 
 

@@ -81,6 +81,18 @@ class LayerStats:
 
 
 @dataclass(frozen=True, slots=True)
+class OpStats:
+    """One executed ATen op and what it cost, charged to the innermost module call that ran it."""
+
+    name: str                        # "convolution", "relu_"
+    call: int                        # index of that call's row in `Analysis.layers`; -1 outside any module
+    category: str | None             # None: free (a view, cat, ...) or unsupported
+    macs: int
+    flops: int
+    supported: bool                  # False: no formula, counted as 0 and the totals are partial
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Whole-model figures. Parameters are counted once even when shared."""
 
@@ -199,6 +211,7 @@ class Analysis:
     default_input: bool = False      # the model declared no input and none was given: DEFAULT_INPUT
     fallback_reason: str | None = None   # why a meta analysis was run again on the cpu ("aten.nonzero at ...")
     flow: DataFlow = field(default_factory=DataFlow)   # the data-flow graph (not in the JSON)
+    ops: tuple[OpStats, ...] = ()    # every executed op in order (not in the JSON schema)
 
     @property
     def conventions(self) -> Mapping[str, str]:
@@ -208,6 +221,10 @@ class Analysis:
     def rows(self, depth: int | None = None) -> list[LayerStats]:
         """Rows down to `depth` (None: every row); the model's own row is left out."""
         return [r for r in self.layers if r.depth > 0 and (depth is None or r.depth <= depth)]
+
+    def ops_of(self, row: LayerStats) -> list[OpStats]:
+        """The ops charged to `row` itself (not to the calls inside it)."""
+        return [op for op in self.ops if op.call == row.index]
 
     def leaves(self) -> list[LayerStats]:
         """The rows of modules without children, in execution order."""
