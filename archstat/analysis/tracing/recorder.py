@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -278,13 +278,17 @@ def _fmt(shape: Sequence[int]) -> str:
     return "x".join(str(s) for s in shape)
 
 
+R = TypeVar("R", bound="_Recorder")
+
+
 @contextmanager
-def recording(model: nn.Module) -> Iterator[tuple[Trace, _Recorder]]:
-    """Hooks on every submodule and a dispatch mode; both removed, whatever happens."""
+def recording(model: nn.Module, kind: type[R] = _Recorder) -> Iterator[tuple[Trace, R]]:  # type: ignore[assignment]
+    """Hooks on every submodule and a dispatch mode (a `kind` of recorder: the training pass
+    extends it); both removed, whatever happens."""
     trace = Trace()
     modules = list(dict.fromkeys(model.modules()))
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
-    recorder = _Recorder(trace, leaf_flags)
+    recorder = kind(trace, leaf_flags)
     handles = []
     try:
         for m in modules:
