@@ -144,6 +144,9 @@ class _StepRecorder(_Recorder):
         self.last_seq = _sequence_nr()
         self.grad_ops: list[_GradOp] = []
         self.pending: dict[int, list[tuple[int, list[int | None], list[int | None]]]] = {}
+        # The node resolved last, with its storages' kinds: autograd adds a gradient that reaches a
+        # tensor twice (a residual's fork, a shared weight) right after the node that made it.
+        self.resolved: tuple[int, dict[int | None, bool]] = (-1, {})
 
     def use_parameters(self, tensors: Mapping[str, torch.Tensor]) -> None:
         self.param_ids = {id(t) for t in tensors.values() if t.requires_grad}
@@ -200,16 +203,20 @@ class _StepRecorder(_Recorder):
         elif entry is not None:
             first = next((t for t in outs if isinstance(t, torch.Tensor)), None)
             category, costs = entry[0], (entry[1](first, **named),) if first is not None else ()
+        inputs = [_storage_key(t) for t in tensors_in((args, kwargs))]
+        accumulating = self.resolved[0] == seq
         # The forward op's category (its module's, where that has one), so the backward of a
-        # linear layer's bias is linear work as its forward is.
-        if category is not None:
+        # linear layer's bias is linear work as its forward is; an accumulation is its own kind.
+        if category is not None and not accumulating:
             category = self.node_category.get(seq, category)
         costs = tuple(cost if isinstance(t, torch.Tensor) else Cost() for cost, t in zip(costs, outs, strict=False))
         supported = entry is not None or packet in FREE_OPS or packet in GRAD_FREE_OPS
-        index = len(self.grad_ops)
-        self.grad_ops.append(_GradOp(packet.__name__, at, category, costs, supported, [False] * len(outs)))
-        keys = [_storage_key(t) if isinstance(t, torch.Tensor) else None for t in outs]
-        self.pending.setdefault(seq, []).append((index, [_storage_key(t) for t in tensors_in((args, kwargs))], keys))
+        kinds = [self.resolved[1].get(key) for key in inputs] if accumulating else []
+        weight = any(kinds) and False not in kinds
+        self.grad_ops.append(_GradOp(packet.__name__, at, category, costs, supported, [weight] * len(outs)))
+        if not accumulating:
+            keys = [_storage_key(t) if isinstance(t, torch.Tensor) else None for t in outs]
+            self.pending.setdefault(seq, []).append((len(self.grad_ops) - 1, inputs, keys))
         return out
 
     def _is_weight(self, fn: Any) -> bool:
@@ -220,10 +227,10 @@ class _StepRecorder(_Recorder):
 
     def node_done(self, node: Any, grad_inputs: Sequence[torch.Tensor | None], _: Any) -> None:
         """Charge the node's ops: each output to the kind of gradient it flows into."""
-        ops = self.pending.pop(int(node._sequence_nr()), None)
-        if not ops:
-            return
+        seq = int(node._sequence_nr())
+        ops = self.pending.pop(seq, [])
         weight: dict[int | None, bool] = {}   # storage -> flows only into parameters' gradients
+        self.resolved = (seq, weight)
         for (fn, _slot), grad in zip(node.next_functions, grad_inputs, strict=False):
             if fn is not None and grad is not None:
                 key = _storage_key(grad)
