@@ -27,12 +27,12 @@ from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
-from archstat.analysis.training import GPU_MEMORY_GIB, TrainingSetup, train_step
 from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
+from archstat.analysis.training import GPU_MEMORY_GIB, TrainingSetup, train_step
 from archstat.errors import (
     ArchstatError,
     DataDependentError,

@@ -50,7 +50,7 @@ MEMORY_CONVENTIONS: dict[str, str] = {
     "element (fp32 with --amp, else the parameter dtype) + a 4-byte step per parameter tensor",
     "master_weight_bytes": "with --amp: an fp32 copy of every trainable parameter (the optimizer updates it)",
     "saved_activation_bytes": "tensors autograd saves for the backward in one training forward at the batch, "
-    "parameters excluded",
+    "parameters and buffers excluded",
     "total_bytes": "their sum: what a step holds between forward and update; no allocator slack, workspaces "
     "or the backward's transient gradients",
     "largest_batch": "the largest batch whose total fits, searched on meta (each probe a real meta forward)",
@@ -197,12 +197,13 @@ class _StepRecorder(_Recorder):
         category: Category | None = None
         costs: tuple[Cost, ...] = ()
         grad = GRAD_FORMULAS.get(packet)
-        entry = grad if grad is not None else formula_for(packet)
+        entry = formula_for(packet) if grad is None else None
         if grad is not None:
             category, costs = grad[0], grad[1](outs, **named)
         elif entry is not None:
             first = next((t for t in outs if isinstance(t, torch.Tensor)), None)
-            category, costs = entry[0], (entry[1](first, **named),) if first is not None else ()
+            category = entry[0]
+            costs = (entry[1](first, **named),) if first is not None else ()
         inputs = [_storage_key(t) for t in tensors_in((args, kwargs))]
         accumulating = self.resolved[0] == seq
         # The forward op's category (its module's, where that has one), so the backward of a
@@ -210,7 +211,7 @@ class _StepRecorder(_Recorder):
         if category is not None and not accumulating:
             category = self.node_category.get(seq, category)
         costs = tuple(cost if isinstance(t, torch.Tensor) else Cost() for cost, t in zip(costs, outs, strict=False))
-        supported = entry is not None or packet in FREE_OPS or packet in GRAD_FREE_OPS
+        supported = grad is not None or entry is not None or packet in FREE_OPS or packet in GRAD_FREE_OPS
         kinds = [self.resolved[1].get(key) for key in inputs] if accumulating else []
         weight = any(kinds) and False not in kinds
         self.grad_ops.append(_GradOp(packet.__name__, at, category, costs, supported, [weight] * len(outs)))
@@ -245,7 +246,7 @@ class _StepRecorder(_Recorder):
     def watch(self, roots: Sequence[torch.Tensor]) -> list[Any]:
         """A hook on every node of the graph behind `roots` that `node_done` resolves."""
         handles, seen = [], set()
-        stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+        stack: list[Any] = [t.grad_fn for t in roots if t.grad_fn is not None]
         while stack:
             fn = stack.pop()
             if fn is None or id(fn) in seen or hasattr(fn, "variable"):
@@ -276,7 +277,8 @@ def _record_step(model: nn.Module, label: str, call: Call, dtype: torch.dtype, d
             raise
         except Exception as exc:
             if mode == "eval" or not isinstance(exc, (ValueError, RuntimeError)):
-                raise ForwardError(f"the training step of {label} raised {type(exc).__name__}: {one_line(exc)}") from exc
+                message = f"the training step of {label} raised {type(exc).__name__}: {one_line(exc)}"
+                raise ForwardError(message) from exc
     raise AssertionError("unreachable")
 
 
@@ -285,19 +287,20 @@ def _forward_backward(model: nn.Module, label: str, call: Call, dtype: torch.dty
     tensors = override_tensors(model, device, dtype, fresh=True)
     assert tensors is not None
     made = materialize(call, dtype, device)
-    with dynamo_deferred(), dense_encoders(model), torch.enable_grad():
-        with recording(model, _StepRecorder) as (trace, recorder):
-            recorder.use_parameters(tensors)
-            output = run_model(model, tensors, made)
-            roots = [t for t in tensors_in(output) if t.requires_grad and t.is_floating_point()]
-            if not roots:
-                raise UsageError(f"no output of {label} depends on a trainable parameter: nothing to back-propagate")
-            handles = recorder.watch(roots)
-            try:
-                torch.autograd.backward(roots, [torch.ones_like(t) for t in roots])
-            finally:
-                for handle in handles:
-                    handle.remove()
+    with dynamo_deferred(), dense_encoders(model), torch.enable_grad(), \
+            recording(model, _StepRecorder) as (trace, recorder):
+        assert isinstance(recorder, _StepRecorder)
+        recorder.use_parameters(tensors)
+        output = run_model(model, tensors, made)
+        roots = [t for t in tensors_in(output) if t.requires_grad and t.is_floating_point()]
+        if not roots:
+            raise UsageError(f"no output of {label} depends on a trainable parameter: nothing to back-propagate")
+        handles = recorder.watch(roots)
+        try:
+            torch.autograd.backward(roots, [torch.ones_like(t) for t in roots])
+        finally:
+            for handle in handles:
+                handle.remove()
     return trace, tuple(recorder.grad_ops)
 
 
@@ -344,8 +347,8 @@ def _assemble(analysis: Analysis, model: nn.Module, step: _Step, setup: Training
 
     by_category: dict[str, StepCost] = {}
     for costs in own:
-        for name, cost in costs.items():
-            by_category[name] = by_category.get(name, StepCost()) + cost
+        for name, part in costs.items():
+            by_category[name] = by_category.get(name, StepCost()) + part
     rolled = [sum(costs.values(), StepCost()) for costs in own]
     for i in range(n - 1, 0, -1):
         parent = analysis.layers[i].parent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from archstat.cli.options import (
@@ -44,7 +46,7 @@ from archstat.report.writers import FORMATS, render
 @click.option("--gpu-memory", "gpu_memory", multiple=True, type=click.FloatRange(min=0, min_open=True),
               metavar="GiB", help="with --training: also find the largest batch fitting this many GiB (repeatable)")
 @click.option("--latency", "latency_path", metavar="FILE.json",
-              help="with --training: a result of `archstat latency` whose measured CUDA peak stands beside the estimate")
+              help="with --training: a result of `archstat latency` whose CUDA peak stands beside the estimate")
 @click.option("--check", is_flag=True,
               help="reconcile the counts with fvcore and FlopCounterMode (real CPU run)")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
@@ -68,7 +70,7 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     budget = fallback_budget(cpu_fallback_limit, no_cpu_fallback)
     training = training or bool(freeze or optimizer or amp or gpu_memory or latency_path)
     measured = read_result(latency_path, "--latency") if latency_path else None
-    step = {"training": True, "freeze": freeze, "optimizer": optimizer or "adam", "amp": amp,
+    step: dict[str, Any] = {"training": True, "freeze": freeze, "optimizer": optimizer or "adam", "amp": amp,
             "gpu_memory": tuple(dict.fromkeys((*GPU_MEMORY_GIB, *gpu_memory)))} if training else {}
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options, seq=seq)

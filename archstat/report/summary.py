@@ -179,7 +179,7 @@ def summary_document(analysis: Analysis, depth: int | None = None, measured: Lat
     """What `archstat summary` prints; its JSON is the analysis's documented schema. With a training
     step, its cost and memory tables follow (`measured`: a latency result whose CUDA peak stands
     beside the memory estimate)."""
-    tables = (summary_table(analysis, depth),)
+    tables: tuple[Table, ...] = (summary_table(analysis, depth),)
     if analysis.training is not None:
         tables += (cost_table(analysis, analysis.training), memory_table(analysis, analysis.training, measured))
     return Document(tables, data=analysis.to_dict())

@@ -46,14 +46,15 @@ COST_COLUMNS: tuple[Column[_CostRow], ...] = (
 
 
 def _step_lines(analysis: Analysis, training: Training) -> list[Note]:
-    t = training.totals
+    t, conventions = training.totals, GRAD_CONVENTIONS
     frozen = f" after freezing {', '.join(training.frozen)}" if training.frozen else ""
     lines = [
         Note("Trainable", f"{units.exact(training.trainable_params)} of {units.exact(analysis.totals.params)} "
                           f"parameters{frozen}; forward in {training.mode} mode"),
         Note("Forward", f"{units.exact(t.forward_macs)} MACs · {units.exact(t.forward_flops)} FLOPs"),
         Note("Backward", f"{units.exact(t.backward_macs)} MACs (input gradients {units.exact(t.input_grad_macs)}, "
-                         f"weight gradients {units.exact(t.weight_grad_macs)}) · {units.exact(t.backward_flops)} FLOPs"),
+                         f"weight gradients {units.exact(t.weight_grad_macs)}) · "
+                         f"{units.exact(t.backward_flops)} FLOPs"),
         Note("Step", f"{units.exact(t.step_macs)} MACs ({units.si(t.step_macs)}MAC) · {units.exact(t.step_flops)} "
                      f"FLOPs ({units.si(t.step_flops)}FLOP); backward/forward FLOPs "
                      f"{_ratio(_backward_ratio(t))}"),
@@ -61,9 +62,9 @@ def _step_lines(analysis: Analysis, training: Training) -> list[Note]:
     if training.partial:
         ops = ", ".join(f"{op} ×{n}" for op, n in sorted(training.unsupported.items()))
         lines.append(Note("PARTIAL", f"no formula for {ops}: totals leave them out", alert=True))
-    lines.append(Note("Convention", f"backward = {GRAD_CONVENTIONS['backward']}; input gradient = "
-                                    f"{GRAD_CONVENTIONS['input_grad']}; weight gradient = {GRAD_CONVENTIONS['weight_grad']}"))
-    lines.extend(Note("", f"{name.removesuffix('_backward')}: {GRAD_CONVENTIONS[name]}")
+    lines.append(Note("Convention", f"backward = {conventions['backward']}; input gradient = "
+                                    f"{conventions['input_grad']}; weight gradient = {conventions['weight_grad']}"))
+    lines.extend(Note("", f"{name.removesuffix('_backward')}: {conventions[name]}")
                  for name in ("conv_backward", "linear_backward", "other_backward"))
     return lines
 

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import torch
 from torch import nn
@@ -278,11 +278,8 @@ def _fmt(shape: Sequence[int]) -> str:
     return "x".join(str(s) for s in shape)
 
 
-R = TypeVar("R", bound="_Recorder")
-
-
 @contextmanager
-def recording(model: nn.Module, kind: type[R] = _Recorder) -> Iterator[tuple[Trace, R]]:  # type: ignore[assignment]
+def recording(model: nn.Module, kind: type[_Recorder] = _Recorder) -> Iterator[tuple[Trace, _Recorder]]:
     """Hooks on every submodule and a dispatch mode (a `kind` of recorder: the training pass
     extends it); both removed, whatever happens."""
     trace = Trace()
