@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from archstat.analysis.ops.backward import GRAD_CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats, StepCost, Training
-from archstat.analysis.training import MEMORY_CONVENTIONS
+from archstat.analysis.training import MAX_BATCH, MEMORY_CONVENTIONS
 from archstat.measure.results import LatencyResult
 from archstat.report import units
 from archstat.report.table import Column, Note, Row, Table, Value
@@ -73,7 +73,8 @@ def cost_table(analysis: Analysis, training: Training) -> Table:
     """The step's cost per category, the totals row last."""
     records = [_CostRow(name, cost) for name, cost in training.by_category.items()]
     total = Row(tuple(c.value(_CostRow("total", training.totals)) for c in COST_COLUMNS))
-    title = f"{analysis.model} · training step · batch {training.memory.batch} · {analysis.dtype}"
+    amp = f" · amp {training.memory.amp}" if training.memory.amp else ""
+    title = f"{analysis.model} · training step · batch {training.memory.batch} · {analysis.dtype}{amp}"
     facts: tuple[tuple[str, Value], ...] = tuple(
         (f"training_{key}", value) for key, value in training.totals.to_dict().items()
     )
@@ -94,6 +95,11 @@ MEMORY_COLUMNS: tuple[Column[_MemoryRow], ...] = (
     Column("Bytes", "bytes", lambda r: r.nbytes, lambda n: "-" if n is None else units.nbytes(n)),
     Column("Convention", "convention", lambda r: r.convention, numeric=False, wrap=True),
 )
+
+
+def _batch(n: int | None) -> str:
+    """The batch found; "≥" at the search's ceiling, "-" where it was not searched."""
+    return "-" if n is None else ("≥ " if n >= MAX_BATCH else "") + units.exact(n)
 
 
 def _gib(gib: float) -> str:
@@ -118,7 +124,7 @@ def memory_table(analysis: Analysis, training: Training, measured: LatencyResult
     total = Row(("total", m.total_bytes, MEMORY_CONVENTIONS["total_bytes"]))
     notes: list[Note] = []
     if m.largest_batch:
-        fits = " · ".join(f"{_gib(g)}: {'-' if n is None else units.exact(n)}" for g, n in m.largest_batch.items())
+        fits = " · ".join(f"{_gib(g)}: {_batch(n)}" for g, n in m.largest_batch.items())
         notes.append(Note("Largest batch", f"{fits} ({MEMORY_CONVENTIONS['largest_batch']})"))
     if measured is not None:
         notes.append(Note("Measured", _measured(measured, m.batch)))
