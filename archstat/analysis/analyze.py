@@ -42,6 +42,7 @@ from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
+from archstat.analysis.training import GPU_MEMORY_GIB, TrainingSetup, train_step
 from archstat.errors import (
     ArchstatError,
     DataDependentError,
@@ -164,6 +165,11 @@ def analyze(
     label: str | None = None,
     receptive_fields: bool = True,
     cpu_fallback_bytes: int = CPU_FALLBACK_BYTES,
+    training: bool = False,
+    freeze: Sequence[str] = (),
+    optimizer: str = "adam",
+    amp: str | None = None,
+    gpu_memory: Sequence[float] = GPU_MEMORY_GIB,
 ) -> Analysis:
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
@@ -181,7 +187,14 @@ def analyze(
     off); `Analysis.fallback_reason` then names the op and the layer. Otherwise it is a
     `DataDependentError` naming them and `device='cpu'`. The model comes back as it came in
     (`preserved_state`). `receptive_fields=False` skips the receptive-field rules.
+
+    `training=True` also counts a training step (`Analysis.training`, see `analysis.training`):
+    a train-mode forward and a backward from the output, split into input and weight gradients,
+    with `freeze` patterns (`"features.*"`) frozen for the what-if, and the memory the step holds
+    with `optimizer` ("sgd", "momentum", "adam", "adamw") and `amp` ("bf16", "fp16": fp32 master
+    copies), with the largest batch fitting each of `gpu_memory` GiB (() skips the search).
     """
+    setup = TrainingSetup(tuple(freeze), optimizer, amp, tuple(gpu_memory)) if training else None
     if input_shape is not None and inputs is not None:
         raise UsageError("give input_shape or inputs, not both")
     torch_dtype = resolve_dtype(dtype)
@@ -191,7 +204,7 @@ def analyze(
     call = _call_for(loaded, input_shape, inputs)
     default = not loaded.declared and input_shape is None and inputs is None
     try:
-        return _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
     except _NeedsValues as error:
         need = fallback_bytes(model, torch_dtype, error.traced_bytes)
         if cpu_fallback_bytes <= 0:
@@ -201,9 +214,12 @@ def analyze(
                 f"{error} (the automatic cpu retry would need about {_mib(need)}, over "
                 f"{DataDependentError.LIMIT}={_mib(cpu_fallback_bytes)})", error.reason
             ) from error
-        analysis = _analyze_loaded(_with_values(model), label, call, default, torch_dtype, torch.device("cpu"),
-                                   receptive_fields)
-        return replace(analysis, fallback_reason=error.reason)
+        model, torch_device = _with_values(model), torch.device("cpu")
+        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+        analysis = replace(analysis, fallback_reason=error.reason)
+    if setup is None:
+        return analysis
+    return replace(analysis, training=train_step(model, analysis, call, torch_dtype, torch_device, setup))
 
 
 def fallback_bytes(model: nn.Module, dtype: torch.dtype, traced_bytes: int) -> int:

@@ -305,12 +305,13 @@ def _fmt(shape: Sequence[int]) -> str:
 
 
 @contextmanager
-def recording(model: nn.Module) -> Iterator[tuple[Trace, _Recorder]]:
-    """Hooks on every submodule and a dispatch mode; both removed, whatever happens."""
+def recording(model: nn.Module, kind: type[_Recorder] = _Recorder) -> Iterator[tuple[Trace, _Recorder]]:
+    """Hooks on every submodule and a dispatch mode (a `kind` of recorder: the training pass
+    extends it); both removed, whatever happens."""
     trace = Trace()
     modules = list(dict.fromkeys(model.modules()))
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
-    recorder = _Recorder(trace, leaf_flags)
+    recorder = kind(trace, leaf_flags)
     handles = []
     try:
         for m in modules:
