@@ -26,7 +26,9 @@ from plotly.subplots import make_subplots
 
 from archstat.errors import ArchstatError, one_line
 from archstat.report.output import atomic_write
+from archstat.report.messages import text
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
+from archstat.report.sweep_figure import size_sweep_figure
 from archstat.report.table import Column, Document, Table
 from archstat.report.writers import write_csv, write_latex, write_markdown
 from archstat.studies import lectures
@@ -556,6 +558,17 @@ ERF_COLUMNS = (
 )
 
 
+# -- 8. cost and memory against input size ----------------------------------------------------------
+
+SWEEP_COLUMNS = (
+    _text_col("network", "display"), _column("size (px)", "size"), _column("params", "params"),
+    _column("GMACs", "macs", _g), _column("activations (MiB)", "activation_mib", _mib),
+    _column("final RF (px)", "rf_px"), _column("RF / input", "rf_coverage", lambda v: f"{float(v):.2f}"),
+    _column("MACs exponent", "macs_exponent", lambda v: f"{float(v):.2f}"),
+    _column("memory exponent", "activation_exponent", lambda v: f"{float(v):.2f}"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class GalleryFigure:
     """One figure of the gallery: its file stem, title, data, builder, table columns and note."""
@@ -591,6 +604,11 @@ GALLERY = (
                   "Each network at its own initialisation (seed 0), input 3×128×128, 4 Gaussian inputs; the plain "
                   "stack is 16 3×3 convs of 16 channels with ReLU; ERF/TRF 95% = fewest pixels holding 95% of "
                   "the gradient mass over the theoretical field clipped to the input."),
+    GalleryFigure("08_size_sweep", text("sweep.lecture.title"), lectures.size_sweep, size_sweep_figure, SWEEP_COLUMNS,
+                  "Batch 1, float32, square inputs from 96 to 512 px, each analysed on meta; GoogLeNet's 7×7 average "
+                  "pool made global (as torchvision's) so that it runs at every size, the same arithmetic at 224; "
+                  "VGG16 keeps its adaptive 7×7 pool, whose averaging widens the field when it resamples; exponent "
+                  "= log-log least-squares slope against size; RF / input = final receptive field over the input."),
 )
 
 
