@@ -27,7 +27,7 @@ from plotly.subplots import make_subplots
 from archstat.errors import ArchstatError, one_line
 from archstat.report.output import atomic_write
 from archstat.report.messages import text
-from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
+from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply, ticks_125
 from archstat.report.sweep_figure import size_sweep_figure
 from archstat.report.table import Column, Document, Table
 from archstat.report.writers import write_csv, write_latex, write_markdown
@@ -301,12 +301,6 @@ VGG_COLUMNS = (
 RF_TITLE = "Receptive field vs compute: GoogLeNet and ResNet-50 outgrow the input, VGG16 never does"
 
 
-def _ticks_125(low: float, high: float) -> list[float]:
-    """1-2-5 ticks covering [low, high] on a log axis."""
-    return [m * 10.0**e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-            for m in (1, 2, 5) if low / 2 <= m * 10.0**e <= high * 2]
-
-
 def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
     """The largest field so far against the MACs spent so far, one step line per network."""
     fig = go.Figure()
@@ -341,7 +335,7 @@ def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
           subtitle=("largest field of any layer so far, on a 224×224 input; a merge (residual add, Inception "
                     "concat) takes the largest of its paths"))
     low, high = df["cum_macs"].min() / 1e9, df["cum_macs"].max() / 1e9
-    ticks = _ticks_125(low, high)
+    ticks = ticks_125(low, high)
     fig.update_xaxes(type="log", range=[math.log10(low) - 0.15, math.log10(high) + 0.55], tickfont={"size": TICK_SIZE},
                      tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     fig.update_yaxes(rangemode="tozero", tickfont={"size": TICK_SIZE})

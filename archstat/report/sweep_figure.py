@@ -49,6 +49,19 @@ def _position(value: float, log: bool) -> float:
     return math.log10(value) if log else value
 
 
+def spread(values: Sequence[float], most: int = 7) -> list[float]:
+    """At most about `most` of the values, evenly spread on a log axis, the first and last kept."""
+    ordered = sorted(set(values))
+    if len(ordered) <= most:
+        return ordered
+    gap = 0.9 * (math.log(ordered[-1]) - math.log(ordered[0])) / (most - 1)
+    kept = [ordered[0]]
+    for v in ordered[1:-1]:
+        if math.log(v) - math.log(kept[-1]) >= gap and math.log(ordered[-1]) - math.log(v) >= gap / 2:
+            kept.append(v)
+    return [*kept, ordered[-1]]
+
+
 def _mark_x(sweep: Sweep, mark: Any) -> Any:
     value = mark["value"]
     if isinstance(value, list):
@@ -76,16 +89,17 @@ def sweep_figure(sweep: Sweep, lang: str = DEFAULT_LANG) -> go.Figure:
                 hovertemplate="%{customdata}: %{y:.4s}<extra>" + name + "</extra>",
             ), row=1, col=col)
         values = [getattr(p, key) for key, _, _ in group for p in sweep.points]
-        fig.update_yaxes(type="log" if _log(values) else "linear", tickformat="~s", tickfont={"size": TICK_SIZE},
-                         row=1, col=col)
+        if _log(values):
+            ticks = style.ticks_125(min(values), max(values))
+            fig.update_yaxes(type="log", tickvals=ticks, row=1, col=col)
+        fig.update_yaxes(tickformat="~s", tickfont={"size": TICK_SIZE}, row=1, col=col)
     fig.update_yaxes(title_text=text("sweep.yaxis.counts", lang), row=1, col=1)
     fig.update_yaxes(title_text=text("sweep.yaxis.memory", lang), row=1, col=2)
     unit = text(f"sweep.unit.{sweep.swept.axis}", lang, name=sweep.swept.name)
     fig.update_xaxes(title_text=unit, tickfont={"size": TICK_SIZE})
     if log_x:
-        ticks = [p.x for p in sweep.points]
-        shown = ticks if len(ticks) <= 8 else ticks[:: math.ceil(len(ticks) / 8)]
-        fig.update_xaxes(type="log", tickvals=shown, ticktext=[f"{t:g}" for t in shown])
+        shown = spread([x for x in xs if x is not None])
+        fig.update_xaxes(type="log", tickvals=shown, ticktext=[f"{t:,.4g}" for t in shown])
     if numeric:
         _draw_marks(fig, sweep, log_x, lang)
     first = sweep.points[0]
@@ -108,12 +122,11 @@ def _draw_marks(fig: go.Figure, sweep: Sweep, log_x: bool, lang: str) -> None:
         if not isinstance(x, (int, float)) or isinstance(x, bool) or not low <= x <= high:
             continue
         color, dash = MARK_STYLE.get(name, ("#444", "dash"))
-        where = _position(float(x), log_x)
-        for col in (1, 2):
-            fig.add_vline(x=where, line={"color": color, "dash": dash, "width": 2}, row=1, col=col)
-        fig.add_annotation(x=where, xref="x", yref="paper", y=-0.02, yanchor="top", showarrow=False, text=line,
-                           font={"size": LABEL_SIZE - 2, "color": color}, bgcolor="rgba(255,255,255,0.85)",
-                           yshift=-40 - 18 * list(sweep.marks).index(name))
+        for col in (1, 2):   # shapes take data values, annotations log10 of them on a log axis
+            fig.add_vline(x=float(x), line={"color": color, "dash": dash, "width": 2}, row=1, col=col)
+            fig.add_annotation(x=_position(float(x), log_x), xref=f"x{col if col > 1 else ''}", yref="paper",
+                               y=0.01, yanchor="bottom", xanchor="right", textangle=-90, showarrow=False, text=line,
+                               font={"size": LABEL_SIZE - 2, "color": color}, bgcolor="rgba(255,255,255,0.8)")
 
 
 # -- the gallery's lecture figure ------------------------------------------------------------------

@@ -35,14 +35,15 @@ Size = int | tuple[int, ...]
 MAX_POINTS = 256        # a sweep longer than this is almost surely a typo in the step
 MAX_VALUE = 2**31 - 1
 # The figures every point carries and every fit is made for (Analysis.totals field names).
-FIGURES = ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes")
+FIGURES = ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
+           "param_bytes")
 # A breakpoint fit is tried when one power law leaves this much of the log-variance unexplained
 # and there are at least BREAK_MIN points on each side (the break point itself counted in both).
 BREAK_R2 = 0.9999
 BREAK_MIN = 3
 BREAK_GAIN = 0.1        # the exponents on both sides must differ by this much to be worth a break
 
-_RANGE = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*:\s*(x?)\s*(\d+(?:\.\d+)?)\s*", re.IGNORECASE)
+_RANGE = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*(?::\s*(x?)\s*(\d+(?:\.\d+)?)\s*)?", re.IGNORECASE)
 
 
 # -- the values swept ---------------------------------------------------------------------------------
@@ -62,6 +63,8 @@ def parse_range(text: str, what: str) -> tuple[int, ...] | None:
         raise UsageError(f"{what} {text}: the start must be a positive integer")
     if stop < start:
         raise UsageError(f"{what} {text}: the end {stop} is below the start {start}")
+    if step_text is None:
+        raise UsageError(f"{what} {text}: give a step, like {start}:{stop}:32 or {start}:{stop}:x2")
     step = float(step_text)
     if geometric and step <= 1:
         raise UsageError(f"{what} {text}: the factor must be above 1, like x2")
@@ -239,7 +242,7 @@ class SweepPoint:
             "label": self.label,
             "input_shape": list(self.input_shape),
             "inputs": self.inputs,
-            **{name: getattr(self, name) for name in (*FIGURES, "param_bytes")},
+            **{name: getattr(self, name) for name in FIGURES},
             "rf_px": list(self.rf_px) if self.rf_px else None,
             "rf_coverage": self.rf_coverage,
             "rf_covers": self.rf_covers,
