@@ -155,16 +155,19 @@ def size_sweep_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
                     marker={"symbol": "star", "size": 20, "color": color, "line": {"color": "white", "width": 1}},
                 ), row=1, col=col)
     paper = int(df["paper_input"].iloc[0])
-    for col in (1, 2):
-        fig.add_vline(x=math.log10(paper), line={"color": "#444", "dash": "dash", "width": 2}, row=1, col=col)
-    fig.add_annotation(x=math.log10(paper), xref="x2", yref="paper", y=0.0, yanchor="bottom", xanchor="left",
-                       showarrow=False, xshift=4, text=text("sweep.mark.paper_input", lang, value=paper),
-                       font={"size": LABEL_SIZE - 1, "color": "#444"})
+    for col in (1, 2):   # shapes take data values, annotations log10 of them on a log axis
+        fig.add_vline(x=paper, line={"color": "#444", "dash": "dash", "width": 2}, row=1, col=col)
+        fig.add_annotation(x=math.log10(paper), xref=f"x{col if col > 1 else ''}", yref="paper", y=0.01,
+                           yanchor="bottom", xanchor="right", textangle=-90, showarrow=False,
+                           text=text("sweep.mark.paper_input", lang, value=paper),
+                           font={"size": LABEL_SIZE - 1, "color": "#444"})
     sizes = sorted(df["size"].unique())
-    ticks = [s for s in sizes if s in (96, 128, 160, 224, 320, 448, 512)] or sizes
+    ticks = spread(sizes, 6)
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks], tickfont={"size": TICK_SIZE},
                      title_text=text("sweep.unit.size", lang))
-    fig.update_yaxes(type="log", tickformat="~g", tickfont={"size": TICK_SIZE})
+    for col, key in ((1, "gmacs"), (2, "activation_mib")):
+        fig.update_yaxes(type="log", tickvals=style.ticks_125(df[key].min(), df[key].max()), tickformat="~g",
+                         tickfont={"size": TICK_SIZE}, row=1, col=col)
     fig.update_yaxes(title_text=text("sweep.lecture.macs", lang), row=1, col=1)
     fig.update_yaxes(title_text=text("sweep.lecture.memory", lang), row=1, col=2)
     style.apply(fig, text("sweep.lecture.title", lang), subtitle=text("sweep.lecture.subtitle", lang))
