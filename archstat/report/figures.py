@@ -25,8 +25,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from archstat.errors import ArchstatError, one_line
+from archstat.report import messages
 from archstat.report.output import atomic_write
-from archstat.report.messages import text
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply, ticks_125
 from archstat.report.sweep_figure import size_sweep_figure
 from archstat.report.table import Column, Document, Table
@@ -598,7 +598,8 @@ GALLERY = (
                   "Each network at its own initialisation (seed 0), input 3×128×128, 4 Gaussian inputs; the plain "
                   "stack is 16 3×3 convs of 16 channels with ReLU; ERF/TRF 95% = fewest pixels holding 95% of "
                   "the gradient mass over the theoretical field clipped to the input."),
-    GalleryFigure("08_size_sweep", text("sweep.lecture.title"), lectures.size_sweep, size_sweep_figure, SWEEP_COLUMNS,
+    GalleryFigure("08_size_sweep", messages.text("sweep.lecture.title"), lectures.size_sweep, size_sweep_figure,
+                  SWEEP_COLUMNS,
                   "Batch 1, float32, square inputs from 96 to 512 px, each analysed on meta; GoogLeNet's 7×7 average "
                   "pool made global (as torchvision's) so that it runs at every size, the same arithmetic at 224; "
                   "VGG16 keeps its adaptive 7×7 pool, whose averaging widens the field when it resamples; exponent "

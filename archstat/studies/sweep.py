@@ -259,7 +259,8 @@ def point_of(value: Any, analysis: Analysis, axis: Axis = "size") -> SweepPoint:
     coverage = (round(min(s / i for s, i in zip(sizes, grown.input_size, strict=False)), 4)
                 if sizes and grown.input_size else None)
     return SweepPoint(
-        value=value, label=label_of(value, axis), input_shape=analysis.input_shape, inputs=analysis.inputs, params=t.params, macs=t.macs,
+        value=value, label=label_of(value, axis), input_shape=analysis.input_shape, inputs=analysis.inputs,
+        params=t.params, macs=t.macs,
         flops=t.flops, activation_bytes=t.activation_bytes, peak_activation_bytes=t.peak_activation_bytes,
         training_activation_bytes=t.training_activation_bytes, param_bytes=t.param_bytes, rf_px=sizes,
         rf_coverage=coverage, rf_covers=(grown.covering is not None) if sizes else None, partial=t.partial,
@@ -468,8 +469,8 @@ def _changed(call: Call, swept: Swept, value: Any, label: str) -> Call:
         spatial = len(spec.shape) - 2
         dims = (value,) * spatial if isinstance(value, int) else tuple(value)
         if len(dims) != spatial:
-            raise UsageError(f"--size {label_of(value, 'size')}: {label}'s input {describe(call)} has {spatial} spatial "
-                             f"axes, so give {spatial} sizes")
+            raise UsageError(f"--size {label_of(value, 'size')}: {label}'s input {describe(call)} has {spatial} "
+                             f"spatial axes, so give {spatial} sizes")
         return InputSpec((*spec.shape[:2], *dims), spec.dtype, spec.name)
 
     changed = map_call(call, image)
