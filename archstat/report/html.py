@@ -32,6 +32,9 @@ from archstat.report import style, units
 from archstat.report.erf import erf_figure, erf_lines
 from archstat.report.rf_growth import growth_lines
 from archstat.report.summary import COLUMNS, field_text, summary_lines, title
+from archstat.report.sweep import summary_lines as sweep_lines
+from archstat.report.sweep_figure import sweep_figure
+from archstat.studies.sweep import Sweep
 from archstat.version import __version__
 
 MIB = 1 << 20
@@ -352,7 +355,8 @@ def _diagram(analysis: Analysis, lang: str = "en") -> str:
 
 
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
-                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None) -> str:
+                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None,
+                   sweeps: Sequence[Sweep] = ()) -> str:
     grown = analysis.growth
     lines = summary_lines(analysis)
     split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
@@ -374,6 +378,11 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
         parts.append("<h3>Effective receptive field</h3>")
         parts.append(f'<p class="caption">{esc(" · ".join(erf_lines(erf)[:2]))}</p>')
         parts.append(figures.div(erf_figure(erf)))
+    if sweeps:
+        parts.append("<h3>What if</h3>")
+        for sweep, line in zip(sweeps, sweep_lines(sweeps), strict=True):
+            parts.append(f'<p class="caption">{esc(line)}</p>')
+            parts.append(figures.div(sweep_figure(sweep)))
     parts.append("<h3>Latency</h3>")
     if latency is None:
         parts.append('<p class="note not-measured">Latency: <strong>not measured</strong>. Pass '
@@ -438,9 +447,10 @@ def _conventions(analyses: Sequence[Analysis]) -> str:
 
 
 def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] | None = None,
-                  erf: Sequence[ERFResult | None] = ()) -> str:
+                  erf: Sequence[ERFResult | None] = (), sweeps: Sequence[Sweep] = ()) -> str:
     """The whole report as one HTML document; `latency` holds measured results, at most one per model;
-    `erf`, when given, the effective receptive field of each model (in order)."""
+    `erf`, when given, the effective receptive field of each model (in order); `sweeps` what-if
+    sweeps, each shown in the section of the analysis of the same model."""
     if not analyses:
         raise UsageError("a report needs at least one model")
     measured = match_latency(latency or (), analyses)
@@ -448,7 +458,8 @@ def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult]
     names = ", ".join(a.model for a in analyses)
     sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []
     fields = list(erf) + [None] * (len(analyses) - len(erf))
-    sections += [_model_section(i, a, figures, measured.get(i), fields[i]) for i, a in enumerate(analyses)]
+    sections += [_model_section(i, a, figures, measured.get(i), fields[i], [s for s in sweeps if s.model == a.model])
+                 for i, a in enumerate(analyses)]
     sections.append(_conventions(analyses))
     nav = "".join(f'<a href="#model-{i}">{esc(a.model)}</a>' for i, a in enumerate(analyses))
     if len(analyses) > 1:
