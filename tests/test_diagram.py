@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 import archstat
 from archstat.analysis.graph import build_graph, describe_counts
 from archstat.cli.main import main
-from archstat.report.diagram import layout, render, svg, tikz
+from archstat.report.diagram import layout, render, svg, tikz, title_of
+from archstat.report.diagram_gallery import DIAGRAMS, draw
 from tests.test_report import browser  # noqa: F401  (the shared headless Chromium fixture)
 
 
@@ -66,6 +68,50 @@ def test_dense_block_concatenations() -> None:
     cats = [n for n in graph.boxes if n.type == "cat"]
     assert [n.output_shape[1] for n in cats] == [64 + 32 * i for i in range(1, 7)]   # +k per layer
     assert _svg_counts(svg(layout(graph))) == describe_counts(graph)
+
+
+def test_adaptive_pool_to_7_is_not_gap() -> None:
+    """Only a pool to 1×1 is global average pooling; VGG's AdaptiveAvgPool2d((7, 7)) is an identity on 224."""
+    def pool_title(model: object, **kw: Any) -> str:
+        graph = build_graph(archstat.analyze(model, **kw), "", 2)   # type: ignore[arg-type]
+        return next(title_of(n, "en") for n in graph.boxes if any("Adaptive" in p.type for p in n.parts))
+
+    assert pool_title("vgg16") == "AdaptiveAvgPool 7×7 (identity)"
+    shrink = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.AdaptiveAvgPool2d(7))
+    assert pool_title(shrink, input_shape=(1, 3, 30, 30)) == "AdaptiveAvgPool 7×7"
+    assert pool_title("resnet50") == "GAP"
+    vgg = next(e for e in DIAGRAMS if e.name == "11_vgg_configurations")
+    assert "GAP" not in svg(draw(vgg)[1])
+
+
+@pytest.mark.parametrize("entry", DIAGRAMS, ids=lambda e: e.name)
+def test_gallery_diagram_counts(entry: Any) -> None:
+    """Every gallery drawing holds the boxes, edges and ×N marks of its graph; VGG's table draws no
+    arrows (the edges only order its cells) and no ×N; AlexNet's halves carry no groups mark."""
+    graph, lay = draw(entry)
+    picture = svg(lay)
+    counts = describe_counts(graph)
+    if entry.name == "11_vgg_configurations":
+        # no input or output box (the heading says the input), no arrows (the edges order the cells)
+        assert _svg_counts(picture) == {**counts, "boxes": counts["boxes"] - 2, "edges": 0}
+        assert counts["repeats"] == 0
+        columns = {c.id: [n for n in graph.boxes if n.cluster == c.id] for c in graph.clusters}
+        assert counts["edges"] == sum(len(v) - 1 for v in columns.values())          # a chain per column
+        weights = {c.path: c.row for c in graph.clusters}
+        assert weights == {"A": 11, "A-LRN": 11, "B": 13, "C": 16, "D": 16, "E": 19}  # Table 1's headings
+        assert [len(v) for v in columns.values()] == [w + 5 + 1 for w in weights.values()]   # + maxpools, pool
+        assert ">conv3-64<" in picture and ">conv1-256<" in picture and ">FC-4096<" in picture
+        pools = {}
+        for box in lay.boxes:
+            if box.lines[0].text == "maxpool":
+                pools.setdefault(box.node.cluster, []).append(round(box.y, 1))
+        assert len({tuple(v) for v in pools.values()}) == 1                          # maxpool rows aligned
+    else:
+        assert _svg_counts(picture) == counts
+    if entry.name == "12_alexnet_two_gpus":
+        assert " g2" not in picture and "Conv 5×5, 128<" in picture and "Conv 3×3, 192<" in picture
+    if entry.name == "10_dense_block":
+        assert "k = 32" in lay.title and len([n for n in graph.boxes if n.type == "cat"]) == 6
 
 
 def test_tikz_is_balanced_and_only_tikz() -> None:

@@ -42,6 +42,7 @@ class Part:
     type: str
     spec: LayerSpec | None
     output_shape: Shape
+    input_shape: Shape = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +118,19 @@ def find_block(analysis: Analysis, block: str) -> LayerStats:
     return row
 
 
-def build_graph(analysis: Analysis, block: str = "", depth: int | None = None) -> Graph:
+def build_graph(analysis: Analysis, block: str = "", depth: int | None = None, *, collapse: bool = True) -> Graph:
     """The boxes and edges of `block` (the whole model when empty), expanded `depth` levels
-    (None: the deepest level that keeps at most AUTO_BOXES boxes)."""
+    (None: the deepest level that keeps at most AUTO_BOXES boxes). `collapse` False keeps every
+    repeated block and layer as a box of its own (no ×N), as a table of configurations lists them."""
     root = find_block(analysis, block).index if block else 0
     if depth is not None:
         if depth < 1:
             raise UsageError(f"--depth must be at least 1, not {depth}")
-        return _Builder(analysis, root, depth).build()
+        return _Builder(analysis, root, depth, collapse).build()
     deepest = max((r.depth for r in analysis.layers), default=0) - analysis.layers[root].depth
-    chosen = _Builder(analysis, root, 1).build()
+    chosen = _Builder(analysis, root, 1, collapse).build()
     for d in range(2, deepest + 1):
-        graph = _Builder(analysis, root, d).build()
+        graph = _Builder(analysis, root, d, collapse).build()
         if len(graph.boxes) > AUTO_BOXES:
             break
         chosen = graph
@@ -136,8 +138,9 @@ def build_graph(analysis: Analysis, block: str = "", depth: int | None = None) -
 
 
 class _Builder:
-    def __init__(self, analysis: Analysis, root: int, depth: int) -> None:
+    def __init__(self, analysis: Analysis, root: int, depth: int, collapse: bool = True) -> None:
         self.a = analysis
+        self.collapse = collapse
         self.rows = analysis.layers
         self.flow = analysis.flow
         self.root = root
@@ -214,7 +217,8 @@ class _Builder:
     # -- boxes and edges ----------------------------------------------------------------------------
 
     def build(self) -> Graph:
-        self.find_runs()
+        if self.collapse:
+            self.find_runs()
         rows, ops = self.rows, self.flow.ops
         box_of: dict[int, int | None] = {}          # call -> the box call it is drawn in; None: expanded
         for c in range(self.root, self.last[self.root] + 1):
@@ -272,7 +276,8 @@ class _Builder:
         clusters = self.clusters(nodes)
         graph = Graph(self.a.model, root_row.path, self.depth, tuple(nodes.values()),
                       tuple(Edge(s, d) for s, d in edges), clusters)
-        return _mark_shortcuts(_collapse_chains(_prune_clusters(_fold(graph, leaf_categories(self.a)))))
+        graph = _prune_clusters(_fold(graph, leaf_categories(self.a)))
+        return _mark_shortcuts(_collapse_chains(graph) if self.collapse else graph)
 
     def rel(self, call: int) -> str:
         path, root = self.rows[call].path, self.rows[self.root].path
@@ -309,7 +314,8 @@ class _Builder:
         path, _, last = self.run_path(call)
         insts = self.instances(call)
         leaves = [c for c in range(call, self.last[call] + 1) if self.rows[c].is_leaf]
-        parts = tuple(Part(self.rows[c].type, self.flow.specs.get(c), self.rows[c].output_shape) for c in leaves)
+        parts = tuple(Part(self.rows[c].type, self.flow.specs.get(c), self.rows[c].output_shape,
+                           self.rows[c].input_shapes[0] if self.rows[c].input_shapes else ()) for c in leaves)
         return Node(node_id, "layer" if row.is_leaf else "block", row.type, path, self.rows[last].output_shape,
                     parts, tuple(insts), sum(self.rows[c].params for c in insts),
                     sum(self.rows[c].macs for c in insts), sum(self.rows[c].flops for c in insts),

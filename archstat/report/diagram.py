@@ -46,10 +46,13 @@ KIND_COLORS = {
     "io": ("#FFFFFF", "#222222"),
 }
 SHORT = {"BatchNorm1d": "BN", "BatchNorm2d": "BN", "BatchNorm3d": "BN", "LocalResponseNorm": "LRN",
-         "AdaptiveAvgPool2d": "GAP", "Dropout": "Dropout", "Flatten": "Flatten"}
+         "Dropout": "Dropout", "Flatten": "Flatten"}
+ADAPTIVE_POOLS = {"AdaptiveAvgPool1d": ("AdaptiveAvgPool", "GAP"), "AdaptiveAvgPool2d": ("AdaptiveAvgPool", "GAP"),
+                  "AdaptiveAvgPool3d": ("AdaptiveAvgPool", "GAP"), "AdaptiveMaxPool1d": ("AdaptiveMaxPool", "GMP"),
+                  "AdaptiveMaxPool2d": ("AdaptiveMaxPool", "GMP"), "AdaptiveMaxPool3d": ("AdaptiveMaxPool", "GMP")}
 CONV_TYPES = frozenset({"Conv1d", "Conv2d", "Conv3d"})
 POOL_TYPES = frozenset({"MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-                        "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"})
+                        *ADAPTIVE_POOLS})
 LINEAR_TYPES = frozenset({"Linear", "Bilinear"})
 CIRCLE_OPS = frozenset({"add", "mul"})
 
@@ -67,8 +70,28 @@ def _kernel(spec_kernel: Sequence[int]) -> str:
     return f"{k[0]}×{k[0]}" if len(k) == 1 else "×".join(map(str, k))
 
 
+def adaptive_pool_text(part: Part, *, identity: bool = True) -> str:
+    """`GAP` only for a pool to 1×1 (global average pooling); `AdaptiveAvgPool 7×7` otherwise, and
+    `(identity)` where the input already had that size (VGG's pool on a 224×224 input)."""
+    name, global_name = ADAPTIVE_POOLS[part.type]
+    size = tuple(part.output_shape[2:])
+    if size and all(d == 1 for d in size):
+        return global_name
+    label = f"{name} {'×'.join(map(str, size))}"
+    return f"{label} (identity)" if identity and size and tuple(part.input_shape[2:]) == size else label
+
+
+def short_name(part: Part) -> str:
+    """A layer's name in a box's list of folded layers: `BN`, `LRN`, `GAP`."""
+    if part.type in ADAPTIVE_POOLS:
+        return adaptive_pool_text(part)
+    return SHORT.get(part.type, part.type)
+
+
 def part_text(part: Part) -> str:
     """`Conv 3×3, 64 /2`, `MaxPool 3×3 /2`, `Linear 4096`, `BN`."""
+    if part.type in ADAPTIVE_POOLS:
+        return adaptive_pool_text(part)
     spec = part.spec
     stride = ""
     if spec is not None and any(s != 1 for s in spec.stride):
@@ -81,7 +104,7 @@ def part_text(part: Part) -> str:
         return f"{part.type.removesuffix('2d').removesuffix('1d').removesuffix('3d')} {_kernel(spec.kernel)}{stride}"
     if part.type in LINEAR_TYPES and part.output_shape:
         return f"{part.type} {part.output_shape[-1]}"
-    return SHORT.get(part.type, part.type)
+    return short_name(part)
 
 
 def main_part(node: Node) -> Part | None:
@@ -102,7 +125,7 @@ def title_of(node: Node, lang: str) -> str:
     if node.kind == "block" and main is None:
         return node.type
     if main is None:
-        return " · ".join(SHORT.get(p.type, p.type) for p in node.parts) or node.type
+        return " · ".join(short_name(p) for p in node.parts) or node.type
     return part_text(main)
 
 
@@ -111,7 +134,7 @@ def extras_of(node: Node) -> str:
     main = main_part(node)
     if main is None or node.kind == "op":
         return ""
-    return " · ".join(SHORT.get(p.type, p.type) for p in node.parts if p is not main)
+    return " · ".join(short_name(p) for p in node.parts if p is not main)
 
 
 def kind_of(node: Node) -> str:
@@ -146,23 +169,41 @@ class Line:
     color: str = "#222222"
 
 
-def box_lines(node: Node, annotate: Sequence[str], lang: str, compact: bool = False) -> list[Line]:
-    """The text lines of a box, top to bottom (`compact`: its main line only, for a table of columns)."""
+def box_lines(node: Node, annotate: Sequence[str], lang: str, compact: bool = False, path: str | None = None,
+              label: str | None = None, joined: bool = False) -> list[Line]:
+    """The text lines of a box, top to bottom (`compact`: its main line only, for a table of columns;
+    `path`: the path to print instead of the node's; `label`: the main line instead of the layer's;
+    `joined`: the folded layers and the numbers on one line under the main one)."""
     if compact:
+        if label is not None:
+            return [Line(label, MAIN_PT, "bold")]
         extras = [e for e in extras_of(node).split(" · ") if e and e != "ReLU"]
         return [Line(" · ".join([title_of(node, lang), *extras]), MAIN_PT, "bold")]
     if node.kind == "op" and node.type in CIRCLE_OPS:
         return [Line(title_of(node, lang), MAIN_PT + 4, "bold")]
     lines = []
-    if node.path and node.kind != "op":
-        lines.append(Line(node.path, SMALL_PT, color="#555555"))
-    lines.append(Line(title_of(node, lang), MAIN_PT, "bold"))
-    if extras_of(node):
-        lines.append(Line(extras_of(node), SMALL_PT, "bold", "#333333"))
+    path = node.path if path is None else path
+    if path and node.kind != "op":
+        lines.append(Line(path, SMALL_PT, color="#555555"))
+    lines.append(Line(title_of(node, lang) if label is None else label, MAIN_PT, "bold"))
     values = numbers(node, lang)
     shown = ("shapes", *annotate)   # the output shape always: a box is its layer and what it makes
-    lines += [Line(values[key], SMALL_PT) for key in ANNOTATIONS if key in shown and values[key]]
-    return lines
+    details = [values[key] for key in ANNOTATIONS if key in shown and values[key]]
+    if joined:
+        return [*lines, Line(" · ".join([extras_of(node), *details] if extras_of(node) else details), SMALL_PT)]
+    if extras_of(node):
+        lines.append(Line(extras_of(node), SMALL_PT, "bold", "#333333"))
+    return lines + [Line(value, SMALL_PT) for value in details]
+
+
+def shown_path(node: Node, graph: Graph) -> str:
+    """A box's path relative to the frame it sits in (`conv1` inside the frame `layer1.0`)."""
+    if node.cluster is None:
+        return node.path
+    frame = next(c for c in graph.clusters if c.id == node.cluster).path
+    if graph.block and frame.startswith(graph.block + "."):
+        frame = frame[len(graph.block) + 1:]
+    return node.path[len(frame) + 1:] if node.path.startswith(frame + ".") else node.path
 
 
 # -- layout ------------------------------------------------------------------------------------------
@@ -198,6 +239,7 @@ class Frame:
     x1: float
     y1: float
     repeat: int
+    header: tuple[str, ...] = ()    # a column's heading (first line bold), drawn centred above its boxes
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,16 +252,36 @@ class Layout:
     frames: tuple[Frame, ...]
     title: str
     lang: str
+    note: str = ""
 
 
-def _size(lines: Sequence[Line]) -> tuple[float, float]:
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What one drawing asks of the layout beyond its graph (the gallery's table of columns, its notes)."""
+
+    rows: tuple[tuple[str, ...], ...] = ()           # boxes dot puts on one rank: a table's aligned rows
+    labels: tuple[tuple[str, str], ...] = ()         # (box id, main line) instead of the layer's text
+    headers: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (frame id, heading lines) for a column
+    note: str = ""                                   # one line under the drawing
+    paths: bool = True                               # print each box's path above its layer
+    arrows: bool = True                              # False: edges only order the boxes (a table's cells)
+    ranksep: float = 0.3                             # inches between the rows
+    joined: bool = False                             # a box's folded layers and numbers on one line
+    title: str = ""                                  # the slide's title, when the drawing makes its own
+    uniform: bool = False                            # every box as wide as the widest (a table's cells)
+
+
+def _size(lines: Sequence[Line], pad: float = PAD, line_h: float = LINE_H) -> tuple[float, float]:
+    """A box's width and height in points, from its text (`pad` above and below)."""
     w = max(len(line.text) * line.size * CHAR_W for line in lines) + 2 * PAD
-    h = sum(line.size * LINE_H for line in lines) + 2 * PAD
+    h = sum(line.size * line_h for line in lines) + 2 * pad
     return w, h
 
 
-def _dot_source(graph: Graph, sizes: dict[str, tuple[float, float]], rankdir: str) -> str:
-    out = [f'digraph G {{ rankdir={rankdir}; nodesep=0.3; ranksep=0.45; newrank=true;',
+def _dot_source(graph: Graph, sizes: dict[str, tuple[float, float]], rankdir: str,
+                rows: Sequence[Sequence[str]] = (), headers: dict[str, float] | None = None,
+                ranksep: float = 0.45, arrows: bool = True) -> str:
+    out = [f'digraph G {{ rankdir={rankdir}; nodesep=0.3; ranksep={ranksep}; newrank=true;',
            'node [shape=box, fixedsize=true, label=""];', f'graph [fontsize={SMALL_PT}];']
 
     def emit_node(n: Node) -> None:
@@ -231,8 +293,9 @@ def _dot_source(graph: Graph, sizes: dict[str, tuple[float, float]], rankdir: st
         children.setdefault(c.parent, []).append(c.id)
 
     def emit_cluster(cid: str) -> None:
-        # a blank label of the title's font size keeps the frame's title clear of its boxes
-        out.append(f'subgraph "cluster_{cid}" {{ margin=14; label=" "; fontsize={SMALL_PT + 4};')
+        # a blank label of the title's height keeps the frame's title (or a column's heading) clear of its boxes
+        size = (headers or {}).get(cid, SMALL_PT + 4)
+        out.append(f'subgraph "cluster_{cid}" {{ margin=14; label=" "; fontsize={size:.0f};')
         for n in graph.nodes:
             if n.cluster == cid:
                 emit_node(n)
@@ -257,8 +320,10 @@ def _dot_source(graph: Graph, sizes: dict[str, tuple[float, float]], rankdir: st
         elif cid not in emitted:
             emitted.add(cid)
             emit_cluster(cid)
+    for row in rows:
+        out.append("{ rank=same; " + " ".join(f'"{n}";' for n in row) + " }")
     for e in graph.edges:
-        attrs = " [weight=0]" if e.shortcut else ""
+        attrs = " [weight=0]" if e.shortcut else "" if arrows else " [style=invis]"
         out.append(f'"{e.src}" -> "{e.dst}"{attrs};')
     out.append("}")
     return "\n".join(out)
@@ -284,7 +349,7 @@ def _run_dot(source: str) -> dict[str, object]:
 def _points(pos: str) -> tuple[tuple[tuple[float, float], ...], tuple[float, float] | None]:
     head = None
     pts = []
-    for item in pos.split():
+    for item in pos.split(";")[0].split():    # dot may give a spline per copy of an edge; one is drawn
         if item.startswith("e,"):
             x, y = item[2:].split(",")
             head = (float(x), float(y))
@@ -296,20 +361,38 @@ def _points(pos: str) -> tuple[tuple[tuple[float, float], ...], tuple[float, flo
     return tuple(pts), head
 
 
+HEADER_PT = MAIN_PT + 4
+
+
+def _header_height(lines: Sequence[str]) -> float:
+    return (HEADER_PT + (MAIN_PT - 2) * (len(lines) - 1)) * LINE_H + 6
+
+
 def layout(graph: Graph, *, annotate: Sequence[str] = DEFAULT_ANNOTATIONS, lang: str = "en",
-           title: str | None = None, rankdir: str | None = None, compact: bool = False) -> Layout:
+           title: str | None = None, rankdir: str | None = None, compact: bool = False,
+           hints: Hints | None = None) -> Layout:
     """Positions for every box, edge and frame, from dot. `rankdir` None: whichever of top-down and
-    left-right comes closer to the 16:9 slide."""
-    lines = {n.id: box_lines(n, annotate, lang, compact) for n in graph.nodes}
+    left-right comes closer to filling the 16:9 slide."""
+    hints = hints or Hints()
+    labels = dict(hints.labels)
+    lines = {n.id: box_lines(n, annotate, lang, compact, shown_path(n, graph) if hints.paths else "",
+                             labels.get(n.id), hints.joined) for n in graph.nodes}
     sizes = {}
     for n in graph.nodes:
-        w, h = _size(lines[n.id])
+        w, h = _size(lines[n.id], *((1, 1.15) if compact else (PAD, LINE_H)))
         if n.kind == "op" and n.type in CIRCLE_OPS:
             w = h = max(MAIN_PT * 2.2, 0)
         sizes[n.id] = (w, h)
-    if rankdir is None:
-        options = [(_run_dot(_dot_source(graph, sizes, d)), d) for d in ("TB", "LR")]
-        placed, rankdir = min(options, key=lambda o: _slide_fit(o[0]))
+    if hints.uniform:
+        widest = max(w for w, _ in sizes.values())
+        sizes = {k: (widest, h) for k, (_, h) in sizes.items()}
+    headers = dict(hints.headers)
+    header_pt = {cid: _header_height(h) / 1.2 for cid, h in headers.items()}
+    if hints.rows:
+        placed = _run_dot(_dot_source(graph, sizes, rankdir or "TB", hints.rows, header_pt,
+                                      hints.ranksep if hints.arrows else 0.02, hints.arrows))
+    elif rankdir is None:
+        placed = min((_run_dot(_dot_source(graph, sizes, d)) for d in ("TB", "LR")), key=_slide_fit)
     else:
         placed = _run_dot(_dot_source(graph, sizes, rankdir))
     bb = [float(v) for v in str(placed["bb"]).split(",")]
@@ -329,7 +412,7 @@ def layout(graph: Graph, *, annotate: Sequence[str] = DEFAULT_ANNOTATIONS, lang:
             x0, y0, x1, y1 = (float(v) for v in obj["bb"].split(","))
             cluster = next(c for c in graph.clusters if c.id == name.removeprefix("cluster_"))
             frames.append(Frame(cluster.id, _frame_label(cluster.path, cluster.repeat, cluster.type),
-                                x0, height - y1, x1, height - y0, cluster.repeat))
+                                x0, height - y1, x1, height - y0, cluster.repeat, headers.get(cluster.id, ())))
         elif name in by_name and "pos" in obj:
             gvid_name[int(obj["_gvid"])] = name
             node = by_name[name]
@@ -338,7 +421,7 @@ def layout(graph: Graph, *, annotate: Sequence[str] = DEFAULT_ANNOTATIONS, lang:
             boxes.append(Box(node, x, y, w, h, tuple(lines[name]), kind_of(node),
                              node.kind == "op" and node.type in CIRCLE_OPS))
     flags = {(e.src, e.dst): e for e in graph.edges}
-    placed_edges = placed.get("edges", [])
+    placed_edges = placed.get("edges", []) if hints.arrows else []
     assert isinstance(placed_edges, list)
     for edge in placed_edges:
         src, dst = gvid_name[int(edge["tail"])], gvid_name[int(edge["head"])]
@@ -349,7 +432,7 @@ def layout(graph: Graph, *, annotate: Sequence[str] = DEFAULT_ANNOTATIONS, lang:
     order = {n.id: i for i, n in enumerate(graph.nodes)}
     boxes.sort(key=lambda b: order[b.node.id])
     return Layout(graph, bb[2], height, tuple(boxes), tuple(routes), tuple(frames),
-                  title if title is not None else default_title(graph, lang), lang)
+                  title if title is not None else hints.title or default_title(graph, lang), lang, hints.note)
 
 
 def _slide_fit(placed: dict[str, object]) -> float:
@@ -368,6 +451,7 @@ def default_title(graph: Graph, lang: str) -> str:
 
 TITLE_BAND = 70
 MARGIN = 24
+NOTE_BAND = 30
 
 
 def _esc(value: object) -> str:
@@ -393,9 +477,10 @@ def _on_projection(lay: Layout, box: Box) -> bool:
 
 def svg(lay: Layout, *, width: int = WIDTH, height: int = HEIGHT, interactive: bool = False) -> str:
     """The diagram as a standalone 16:9 SVG: a title band, then the graph scaled to fit."""
-    scale = min((width - 2 * MARGIN) / max(lay.width, 1), (height - TITLE_BAND - MARGIN) / max(lay.height, 1), 1.6)
+    bottom = MARGIN + (NOTE_BAND if lay.note else 0)
+    scale = min((width - 2 * MARGIN) / max(lay.width, 1), (height - TITLE_BAND - bottom) / max(lay.height, 1), 1.6)
     gw, gh = lay.width * scale, lay.height * scale
-    ox, oy = (width - gw) / 2, TITLE_BAND + (height - TITLE_BAND - MARGIN - gh) / 2
+    ox, oy = (width - gw) / 2, TITLE_BAND + (height - TITLE_BAND - bottom - gh) / 2
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="{_esc(DIAGRAM_FONT)}">',
            "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
@@ -403,13 +488,24 @@ def svg(lay: Layout, *, width: int = WIDTH, height: int = HEIGHT, interactive: b
            "</marker></defs>",
            f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
            f'<text class="title" x="{MARGIN}" y="42" font-size="{TITLE_PT}" fill="#222">{_esc(lay.title)}</text>',
+           *([f'<text class="note" x="{MARGIN}" y="{height - MARGIN}" font-size="{SMALL_PT + 2}" fill="#333">'
+              f'{_esc(lay.note)}</text>'] if lay.note else []),
            f'<g id="graph" transform="translate({ox:.1f},{oy:.1f}) scale({scale:.4f})">']
     for f in lay.frames:
         out.append(f'<g class="cluster{" run" if f.repeat > 1 else ""}" data-id="{f.id}">'
                    f'<rect x="{f.x0:.1f}" y="{f.y0:.1f}" width="{f.x1 - f.x0:.1f}" height="{f.y1 - f.y0:.1f}" '
-                   f'rx="8" fill="{"#FAF3F7" if f.repeat > 1 else "#FAFAFA"}" stroke="#999" stroke-dasharray="6 4"/>'
-                   f'<text x="{f.x0 + 8:.1f}" y="{f.y0 + SMALL_PT + 2:.1f}" font-size="{SMALL_PT}" fill="#555">'
-                   f'{_esc(f.label)}</text>')
+                   f'rx="8" fill="{"#FAF3F7" if f.repeat > 1 else "#FAFAFA"}" stroke="#999" stroke-dasharray="6 4"/>')
+        if f.header:
+            y = f.y0 + 4
+            for i, heading in enumerate(f.header):
+                size = HEADER_PT if i == 0 else MAIN_PT - 2
+                y += size * LINE_H
+                out.append(f'<text x="{(f.x0 + f.x1) / 2:.1f}" y="{y - size * 0.3:.1f}" text-anchor="middle" '
+                           f'font-size="{size}" font-weight="{"bold" if i == 0 else "normal"}" fill="#222">'
+                           f'{_esc(heading)}</text>')
+        else:
+            out.append(f'<text x="{f.x0 + 8:.1f}" y="{f.y0 + SMALL_PT + 2:.1f}" font-size="{SMALL_PT}" fill="#555">'
+                       f'{_esc(f.label)}</text>')
         if f.repeat > 1:
             out.append(f'<text class="repeat" x="{f.x1 - 8:.1f}" y="{f.y0 + SMALL_PT + 4:.1f}" text-anchor="end" '
                        f'font-size="{MAIN_PT + 2}" font-weight="bold" fill="{PALETTE[4]}">×{f.repeat}</text>')
@@ -477,8 +573,13 @@ def tikz(lay: Layout) -> str:
     for f in lay.frames:
         out.append(f"\\draw[dashed,gray] ({f.x0:.1f},{lay.height - f.y0:.1f}) rectangle "
                    f"({f.x1:.1f},{lay.height - f.y1:.1f});")
-        out.append(f"\\node[anchor=north west,font=\\sffamily\\scriptsize,text=gray] at "
-                   f"({f.x0 + 2:.1f},{lay.height - f.y0 - 1:.1f}) {{{tex(f.label)}}};")
+        if f.header:
+            head = " \\\\ ".join([f"\\textbf{{{tex(f.header[0])}}}", *(tex(h) for h in f.header[1:])])
+            out.append(f"\\node[anchor=north,align=center,font=\\sffamily\\scriptsize] at "
+                       f"({(f.x0 + f.x1) / 2:.1f},{lay.height - f.y0 - 1:.1f}) {{{head}}};")
+        else:
+            out.append(f"\\node[anchor=north west,font=\\sffamily\\scriptsize,text=gray] at "
+                       f"({f.x0 + 2:.1f},{lay.height - f.y0 - 1:.1f}) {{{tex(f.label)}}};")
     for r in lay.routes:
         style = "->,thick" + (",dashed" if r.projection else "") + (",red!70!black" if r.shortcut else "")
         segs = [pt(r.points[0])]
@@ -496,6 +597,8 @@ def tikz(lay: Layout) -> str:
         out.append(f"\\node[box,{shape},fill=fill{b.kind},draw=line{b.kind}{dash},"
                    f"minimum width={b.w:.1f}pt,minimum height={b.h:.1f}pt,font=\\sffamily\\footnotesize] "
                    f"({b.node.id}) at {pt((b.x, b.y))} {{{body}}};")
+    if lay.note:
+        out.append(f"\\node[anchor=north west,font=\\sffamily\\scriptsize] at (0,-6) {{{tex(lay.note)}}};")
     out.append("\\end{tikzpicture}")
     return "\n".join(out) + "\n"
 

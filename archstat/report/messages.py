@@ -58,9 +58,13 @@ EN: dict[str, str] = {
     "diagram.col_macs": "MACs",
     "diagram.col_repeat": "×N",
     "diagram.vgg_title": "VGG configurations A–E (Table 1), generated from the zoo",
-    "diagram.vgg_params": "{value} params",
     "diagram.alexnet_gpu": "GPU {n}",
     "diagram.alexnet_title": "AlexNet: the two-GPU columns (groups=2 convs stay on their GPU)",
+    "diagram.vgg_header": "{layers} weight layers · {params} M",
+    "diagram.vgg_note": ("conv⟨kernel⟩-⟨maps⟩ as in the paper, each followed by ReLU; AdaptiveAvgPool 7×7 is "
+                         "torchvision's, an identity on a 224×224 input (the paper has none)"),
+    "diagram.dense_title": ("A dense block: {layers} layers, each adding k = {k} maps ({first} → {last}), "
+                            "and its transition"),
 
     # -- explain ------------------------------------------------------------------------------------
     "explain.heading": "{model} · {path} ({type}) · input {input} → output {output}",
@@ -271,9 +275,13 @@ KO: dict[str, str] = {
     "diagram.col_macs": "연산량 (MACs)",
     "diagram.col_repeat": "×N",
     "diagram.vgg_title": "VGG 구성 A–E (표 1), 모델 모음에서 생성",
-    "diagram.vgg_params": "파라미터 {value}",
     "diagram.alexnet_gpu": "GPU {n}",
     "diagram.alexnet_title": "AlexNet: 두 GPU 열 (groups=2 합성곱은 자기 GPU에 머문다)",
+    "diagram.vgg_header": "가중치 계층 {layers}개 · {params} M",
+    "diagram.vgg_note": ("conv⟨커널⟩-⟨맵 수⟩는 논문 표기, 각 합성곱 뒤에 ReLU; AdaptiveAvgPool 7×7은 "
+                         "torchvision의 것으로 224×224 입력에서는 항등 (논문에는 없음)"),
+    "diagram.dense_title": ("밀집 블록: 계층 {layers}개가 각각 k = {k}개의 맵을 더한다 ({first} → {last}), "
+                            "그리고 전이 계층"),
 
     # -- explain ------------------------------------------------------------------------------------
     "explain.heading": "{model} · {path} ({type}) · 입력 {input} → 출력 {output}",
