@@ -278,7 +278,8 @@ def vgg_memory_params_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.F
                                  showlegend=False), row=row, col=1, secondary_y=True)
         fig.update_yaxes(title_text=name, row=row, col=1, secondary_y=False, title_font={"color": color},
                          tickfont={"size": TICK_SIZE})
-        fig.update_yaxes(title_text=text("figures.vgg.cumulative_axis", lang), row=row, col=1, secondary_y=True, range=[0, 105],
+        fig.update_yaxes(title_text=text("figures.vgg.cumulative_axis", lang), row=row, col=1, secondary_y=True,
+                         range=[0, 105],
                          tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], showgrid=False,
                          tickfont={"size": TICK_SIZE}, title_font={"size": LABEL_SIZE})
     fig.update_yaxes(tickformat="~s", row=2, col=1, secondary_y=False)
@@ -404,8 +405,8 @@ def _place_labels(points: Sequence[tuple[str, float, float, float]], area: tuple
     placed: list[_Box] = []
     out: dict[int, tuple[str, str, float, float]] = {}
     h = font_size * 1.25
-    for i, (text, x, y, r) in enumerate(points):
-        w = font_size * 0.56 * len(text) + 4
+    for i, (label, x, y, r) in enumerate(points):
+        w = font_size * 0.56 * len(label) + 4
         gap = r + 3
         diag = gap * 0.72
         candidates = (
@@ -571,8 +572,8 @@ def erf_vs_trf_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
             name=text("figures.erf.erf", lang, name=name, exponent=f"{first['erf_exponent']:.2f}"),
             line={"color": color, "width": 3}, marker={"symbol": MARKERS[0], "size": 9},
         ))
-    apply(fig, text("figures.erf.title", lang), x_title=text("figures.erf.x", lang), y_title=text("figures.erf.y", lang),
-          subtitle=text("figures.erf.subtitle", lang))
+    apply(fig, text("figures.erf.title", lang), x_title=text("figures.erf.x", lang),
+          y_title=text("figures.erf.y", lang), subtitle=text("figures.erf.subtitle", lang))
     fig.update_xaxes(type="log", tickvals=[1, 2, 4, 8, 16, 24], tickfont={"size": TICK_SIZE})
     fig.update_yaxes(**LOG_TICKS, tickfont={"size": TICK_SIZE})
     fig.update_layout(legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top",
