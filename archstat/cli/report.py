@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from archstat.cli.options import input_options
+from archstat.cli.options import input_options, lang_options
 
 ERF_IMAGES = 8
 
@@ -20,8 +20,9 @@ ERF_IMAGES = 8
 @click.option("--erf", is_flag=True,
               help="add each model's effective receptive field (8 Gaussian inputs, seed 0, CPU)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
+@lang_options
 def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            latency_paths: tuple[str, ...], erf: bool, output: str) -> None:
+            latency_paths: tuple[str, ...], erf: bool, output: str, lang: str) -> None:
     """A self-contained HTML report of MODELs (zoo names, package.module:attr or file.py:attr): cards,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
@@ -52,7 +53,7 @@ def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: 
                 fields.append(effective_fields(module, analysis, images=ERF_IMAGES))
     with status("rendering the report"):
         try:
-            page = render_report(analyses, latency, fields)
+            page = render_report(analyses, latency, fields, lang=lang)
         except UsageError as exc:     # a result that does not fit these models
             raise UsageError(f"--latency: {exc}") from None
     emit(page, output)

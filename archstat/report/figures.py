@@ -19,7 +19,7 @@ import re
 import signal
 import subprocess
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -203,7 +203,7 @@ def _wrapped(lesson: str, setting: str) -> str:
     return "<br>".join(textwrap.wrap(lesson, 13)) + small
 
 
-def _block_text(record: Record, part: str, lang: str) -> str:
+def _block_text(record: Mapping[Any, Any], part: str, lang: str) -> str:
     """A block's lesson, setting or design ("without", "with") in `lang`, by the block's id."""
     return text(f"figures.bottlenecks.{record['pair']}.{part}", lang)
 
@@ -495,7 +495,7 @@ def zoo_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
 
 # -- 6. GAP head vs FC head -------------------------------------------------------------------------
 
-def head_text(record: Record, lang: str = DEFAULT_LANG) -> str:
+def head_text(record: Mapping[Any, Any], lang: str = DEFAULT_LANG) -> str:
     """"GAP + FC", "flatten + 3 FC": the kind of head, from its pooling and its number of FC layers."""
     n = int(record["fc_layers"])
     fc = text("figures.heads.fc_many", lang, n=n) if n > 1 else text("figures.heads.fc_one", lang)
@@ -548,7 +548,7 @@ def heads_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
 
 # -- 7. effective vs theoretical receptive field ---------------------------------------------------
 
-def _display(record: Record, lang: str) -> str:
+def _display(record: Mapping[Any, Any], lang: str) -> str:
     """A network's name as shown: a description from the catalogue where it has one ("plain 3×3 stack"),
     else its display name, which is a proper name in every language."""
     key = f"figures.display.{record['model']}"
@@ -560,7 +560,7 @@ def erf_vs_trf_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     fig = go.Figure()
     for i, (_, part) in enumerate(df.groupby("model", sort=False)):
         first = part.iloc[0]
-        name = _display(first, lang)
+        name = _display(first.to_dict(), lang)
         color = PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Scatter(
             x=part["depth"], y=part["trf_px"], mode="lines+markers", legendgroup=first["model"],
