@@ -198,12 +198,12 @@ def _boxes(fig: go.Figure) -> go.Figure:
     return go.Figure(json.loads(HANGUL.sub(NO_GLYPH, fig.to_json())))
 
 
-def _title_region(png: bytes) -> list[int]:
+def _title_region(png: bytes) -> bytes:
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("L")
     top = (style.HEIGHT * figures.PNG_SCALE) // 7          # the title and its subtitle
-    return list(image.crop((0, 0, image.width, top)).getdata())
+    return image.crop((0, 0, image.width, top)).tobytes()
 
 
 def test_korean_glyphs_are_drawn_not_boxes(tmp_path: Path) -> None:
