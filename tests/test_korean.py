@@ -1,9 +1,10 @@
 """Korean output: the gallery and the report in the seed notes' own terms, and Korean glyphs, not boxes.
 
 The glyph test renders one figure with lang="ko" through kaleido's Chromium and checks the Korean
-text twice: in the SVG (the title's Hangul is in a <text> element whose font stack names the CJK
-font) and in the PNG's pixels, against the same figure with every Hangul syllable replaced by a
-private-use character no font has, which Chromium draws as boxes. Without a Korean font Chromium
+text three times: in the SVG (the title's Hangul is in a <text> element whose font stack names the
+CJK font), in the PDF (the font is embedded) and in the PNG's pixels, against the same figure with
+every Hangul syllable replaced by a private-use character no font has, which Chromium draws as
+boxes. Without a Korean font Chromium
 draws the Hangul as those same boxes and the two images are equal; the test then fails. It skips,
 naming the reason, only where kaleido, a Chrome or Chromium, or a Korean font is missing.
 """
@@ -220,6 +221,7 @@ def test_korean_glyphs_are_drawn_not_boxes(tmp_path: Path) -> None:
         svg = figures.render_image(fig, "svg").decode("utf-8")
         korean = figures.render_image(fig, "png")
         boxes = figures.render_image(_boxes(fig), "png")
+        pdf = figures.render_image(fig, "pdf")
     # the SVG: the title's Korean as text, in a font stack that names the CJK font
     texts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
     assert any(title in t for t in texts), "the Korean title is not a <text> of the SVG"
@@ -231,4 +233,6 @@ def test_korean_glyphs_are_drawn_not_boxes(tmp_path: Path) -> None:
     assert differing > 0.01 * len(drawn), (
         f"the Korean title looks like boxes: only {differing} of {len(drawn)} pixels differ from an all-boxes "
         f"rendering; is {style.CJK_FONT} visible to Chromium?")
+    # the PDF: the Korean font embedded (as a subset, e.g. /BAAAAA+NotoSansCJKkr-Regular)
+    assert b"NotoSansCJK" in pdf, "no Noto Sans CJK embedded in the PDF"
     (tmp_path / "korean.png").write_bytes(korean)
