@@ -119,6 +119,27 @@ def input_options(command: F) -> F:
                         help=INPUT_HELP)(command)
 
 
+LANG_ENV = "ARCHSTAT_LANG"
+
+
+def lang_options(command: F) -> F:
+    """`--lang en|ko` (or the environment's ARCHSTAT_LANG): the language of every word a command writes
+    for a reader. Model and layer names and the conventions' symbols stay as they are."""
+    from archstat.report.messages import DEFAULT_LANG, LANGS, check_lang
+
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        try:
+            return check_lang(value.strip().lower())
+        except UsageError as exc:
+            source = LANG_ENV if ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.ENVIRONMENT \
+                else "--lang"
+            raise UsageError(f"{source}: {exc}") from None
+
+    return click.option("--lang", default=DEFAULT_LANG, show_default=True, envvar=LANG_ENV, show_envvar=True,
+                        metavar="|".join(LANGS), callback=check,
+                        help="language of titles, labels, captions, table headers and explanations")(command)
+
+
 _UNITS = {"b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([a-z]*)\s*", re.IGNORECASE)
 

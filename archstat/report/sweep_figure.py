@@ -170,7 +170,7 @@ def size_sweep_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
                          tickfont={"size": TICK_SIZE}, row=1, col=col)
     fig.update_yaxes(title_text=text("sweep.lecture.macs", lang), row=1, col=1)
     fig.update_yaxes(title_text=text("sweep.lecture.memory", lang), row=1, col=2)
-    style.apply(fig, text("sweep.lecture.title", lang), subtitle=text("sweep.lecture.subtitle", lang))
+    style.apply(fig, text("figures.size_sweep.title", lang), subtitle=text("sweep.lecture.subtitle", lang))
     for key in ("sweep.lecture.macs", "sweep.lecture.memory"):
         fig.update_annotations(selector={"text": text(key, lang)}, font_size=style.FONT_SIZE)
     fig.update_layout(legend={**LEGEND, "x": 0.01, "y": 0.99}, legend2={**LEGEND, "x": 0.56, "y": 0.99})
