@@ -435,7 +435,8 @@ def zoo_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     diameters = [max(MIN_DIAMETER, MAX_DIAMETER * math.sqrt(p / biggest)) for p in df["inference_params"]]
     sized = df.assign(diameter=diameters)
     families = list(dict.fromkeys(sized.sort_values(["year", "model"])["family"]))  # oldest family first
-    colors = [c for c in PALETTE if c != "#F0E442"] + ["#F0E442"]  # the pale yellow to the last family
+    # the pale yellow and then a grey to the last families
+    colors = [c for c in PALETTE if c != "#F0E442"] + ["#F0E442", "#999999"]
     for i, family in enumerate(families):
         part = sized[sized["family"] == family]
         fig.add_trace(go.Scatter(
@@ -812,5 +813,5 @@ def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("sv
     if formats:
         from archstat.report.diagram_gallery import write_diagrams
 
-        written += write_diagrams(directory)
+        written += write_diagrams(directory, lang)
     return written

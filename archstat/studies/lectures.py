@@ -50,7 +50,7 @@ STACKS = ("3x3x2", "3x3x3")   # against one 5×5 and one 7×7
 DISPLAY = {"vgg16": "VGG16", "resnet50": "ResNet-50", "googlenet": "GoogLeNet"}
 CONTRASTED = tuple(DISPLAY)
 
-# Figure 5: the zoo's families, by the module that defines each network (8, one per palette colour).
+# Figure 5: the zoo's families, by the module that defines each network (9: the palette's 8 and a grey).
 FAMILIES = {
     "lenet": "LeNet",
     "alexnet": "AlexNet, ZFNet",
@@ -64,8 +64,11 @@ FAMILIES = {
     "cifar_resnet": "ResNet",
     "preact_resnet": "ResNet",
     "densenet": "DenseNet",
-    "mobilenet": "MobileNet, SqueezeNet",
-    "squeezenet": "MobileNet, SqueezeNet",
+    "mobilenet": "MobileNet, SqueezeNet, EfficientNet",
+    "squeezenet": "MobileNet, SqueezeNet, EfficientNet",
+    "efficientnet": "MobileNet, SqueezeNet, EfficientNet",
+    "convnext": "ConvNeXt, ViT",
+    "vit": "ConvNeXt, ViT",
 }
 
 
