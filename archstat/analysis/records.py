@@ -110,6 +110,8 @@ class Totals:
     input_bytes: int
     partial: bool
     by_category: Mapping[str, CategoryCost]
+    # the part of linear's MACs that multiplies two activations: attention's Q·Kᵀ and P·V
+    attention_macs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict in the documented schema."""
