@@ -40,6 +40,8 @@ OPTIMIZER_STATES: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2, "adamw":
 STEP_COUNTERS = frozenset({"adam", "adamw"})
 AMP_DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
 GPU_MEMORY_GIB: tuple[float, ...] = (24, 40, 80, 141)
+# The cards each size stands for, by the memory they are sold with (the driver keeps some of it).
+GPU_NAMES: dict[float, str] = {24: "RTX 3090/4090", 40: "A100 40GB", 80: "A100/H100", 141: "H200"}
 MAX_BATCH = 1 << 24
 GIB = 1 << 30
 
