@@ -86,7 +86,8 @@ def mark_line(sweep: Sweep, name: str, mark: dict[str, Any], lang: str = DEFAULT
                                           else mark["value"], sweep.swept.axis)
     if name == "gpu":
         card = f" ({mark['name']})" if mark.get("name") else ""
-        return text("sweep.mark.gpu", lang, gib=f"{mark['gib']:g}", name=card, value=value)
+        gib = mark["gib"] if isinstance(mark["gib"], str) else f"{mark['gib']:g}"   # "80, 141" where merged
+        return text("sweep.mark.gpu", lang, gib=gib, name=card, value=value)
     key = {"paper_input": "sweep.mark.paper_input", "default": "sweep.mark.default"}.get(name)
     if key is None:
         key = "sweep.mark.rf_until" if mark.get("until") else "sweep.mark.rf_from"

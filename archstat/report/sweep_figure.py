@@ -127,13 +127,27 @@ def sweep_figure(sweep: Sweep, lang: str = DEFAULT_LANG) -> go.Figure:
     return fig
 
 
+def _merged(sweep: Sweep) -> list[tuple[str, dict[str, Any]]]:
+    """The marks to draw: GPU sizes passed at the same value share one line ("80, 141 GiB")."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name, mark in marks_of(sweep):
+        same = next((m for n, m in out if n == "gpu" and name == "gpu" and m["label"] == mark["label"]), None)
+        if same is None:
+            out.append((name, dict(mark)))
+        else:
+            same["gib"] = f"{same['gib']:g}, {mark['gib']:g}"
+            same["name"] = None
+    return out
+
+
 def _draw_marks(fig: go.Figure, sweep: Sweep, log_x: bool, lang: str) -> None:
     xs = [p.x for p in sweep.points if p.x is not None]
     low, high = min(xs), max(xs)
     for name, mark in marks_of(sweep):
-        line = mark_line(sweep, name, mark, lang)
         if name == "gpu":   # the card's memory across the memory panel
             fig.add_hline(y=mark["gib"] * GIB, line={"color": GPU_COLOR, "dash": "dot", "width": 1.5}, row=1, col=2)
+    for name, mark in _merged(sweep):
+        line = mark_line(sweep, name, mark, lang)
         x = _mark_x(sweep, mark)
         if not isinstance(x, (int, float)) or isinstance(x, bool) or not low <= x <= high:
             continue
