@@ -463,6 +463,25 @@ EN: dict[str, str] = {
     "sweep.figure.peak_activation_bytes": "peak live, inference",
     "sweep.figure.training_activation_bytes": "saved for backward",
     "sweep.figure.param_bytes": "weights",
+    "sweep.figure.training_bytes": "training step",
+    "sweep.figure.step_activation_bytes": "training activations",
+    "sweep.figure.macs.conv": "conv MACs",
+    "sweep.figure.macs.linear": "linear MACs",
+    "sweep.figure.macs.attention": "attention MACs",
+    "sweep.col.macs.conv": "Conv MACs",
+    "sweep.col.macs.linear": "Linear MACs",
+    "sweep.col.macs.attention": "Attn MACs",
+    "sweep.col.training_bytes": "Train mem",
+    "sweep.col.step_activation_bytes": "Train act",
+    "sweep.mark.gpu": "training passes {gib} GiB{name} at {value}",
+    "sweep.note.kinds": "MAC kinds",
+    "sweep.note.kinds_text": ("Conv = convolutions · Linear = products with a weight (linear layers, projections) · "
+                              "Attn = products of two activations (attention's Q·Kᵀ and P·V)"),
+    "sweep.note.training": "Training",
+    "sweep.note.training_text": ("Train mem = a training step's memory ({optimizer}{amp}{frozen}): parameters, "
+                                 "gradients, optimizer state, master weights and Train act = its activations, the "
+                                 "training forward's live peak with the saved tensors held (summary --training "
+                                 "explains each)"),
     "sweep.law": "{figure} ∝ {x}^{exponent}",
     "sweep.law_break": "{figure} ∝ {x}^{exponent}, ^{beyond} beyond {at}",
     "sweep.law_constant": "{figure} constant",
@@ -983,6 +1002,25 @@ KO: dict[str, str] = {
     "sweep.figure.peak_activation_bytes": "추론 최대 활성화 메모리",
     "sweep.figure.training_activation_bytes": "역전파용 저장",
     "sweep.figure.param_bytes": "가중치",
+    "sweep.figure.training_bytes": "학습 단계",
+    "sweep.figure.step_activation_bytes": "학습 활성화",
+    "sweep.figure.macs.conv": "합성곱 MACs",
+    "sweep.figure.macs.linear": "선형 MACs",
+    "sweep.figure.macs.attention": "어텐션 MACs",
+    "sweep.col.macs.conv": "합성곱 MACs",
+    "sweep.col.macs.linear": "선형 MACs",
+    "sweep.col.macs.attention": "어텐션 MACs",
+    "sweep.col.training_bytes": "학습 메모리",
+    "sweep.col.step_activation_bytes": "학습 활성화",
+    "sweep.mark.gpu": "{value}에서 학습 메모리가 {gib} GiB{name}를 넘음",
+    "sweep.note.kinds": "MAC 종류",
+    "sweep.note.kinds_text": ("합성곱 = 합성곱 · 선형 = 가중치와의 곱 (선형 계층, 투영) · "
+                              "어텐션 = 두 활성화의 곱 (어텐션의 Q·Kᵀ와 P·V)"),
+    "sweep.note.training": "학습",
+    "sweep.note.training_text": ("학습 메모리 = 학습 단계 하나의 메모리 ({optimizer}{amp}{frozen}): "
+                                 "파라미터, 그래디언트, 옵티마이저 상태, 마스터 가중치와 학습 활성화 = "
+                                 "역전파용 저장 텐서를 붙든 학습 순전파의 동시 최대 활성화 "
+                                 "(summary --training이 각각을 설명함)"),
     "sweep.law": "{figure} ∝ {x}^{exponent}",
     "sweep.law_break": "{figure} ∝ {x}^{exponent}, {at} 이후 ^{beyond}",
     "sweep.law_constant": "{figure} 일정",
