@@ -10,12 +10,11 @@ from typing import Any
 import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
-from torch.multiprocessing.reductions import StorageWeakRef
 
 from archstat.analysis.inputs import Call, tensors_of
 from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
-from archstat.analysis.tracing.recorder import Trace
+from archstat.analysis.tracing.recorder import StorageRef, Trace
 
 
 def peak_live_bytes(trace: Trace) -> int:
@@ -65,7 +64,7 @@ class _LiveBytes(MetaShortcuts):
     def __init__(self, held: Sequence[torch.Tensor], weights: set[int]) -> None:
         super().__init__()
         self.weights = weights       # parameters' and buffers' storages: never activations
-        self.live: dict[int, tuple[StorageWeakRef, int]] = {}
+        self.live: dict[int, tuple[StorageRef, int]] = {}
         self.bytes = self.peak = 0
         for t in held:
             self._add(t)
@@ -79,7 +78,7 @@ class _LiveBytes(MetaShortcuts):
             return
         self._drop_freed()
         storage = t.untyped_storage()
-        self.live[key] = (StorageWeakRef(storage), storage.nbytes())
+        self.live[key] = (StorageRef(storage), storage.nbytes())
         self.bytes += storage.nbytes()
         self.peak = max(self.peak, self.bytes)
 

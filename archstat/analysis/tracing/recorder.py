@@ -92,7 +92,7 @@ class Trace:
     op_sources: list[tuple[int, ...]] = field(default_factory=list)
 
 
-class _StorageRef(StorageWeakRef):
+class StorageRef(StorageWeakRef):
     """A storage weak reference whose finaliser tolerates never having been initialised.
 
     Under `torch.compile`, dynamo's frame hook also catches this recorder's `__torch_dispatch__`
@@ -147,7 +147,7 @@ class _Recorder(MetaShortcuts):
         self.calls_of: dict[int, Iterator[int]] = {}
         # Storage identity -> allocation id, with a weak reference to tell a live storage from a
         # freed one whose address a later tensor (even one made outside the trace) reuses.
-        self.alloc_of: dict[int, tuple[int, _StorageRef]] = {}
+        self.alloc_of: dict[int, tuple[int, StorageRef]] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
         # Receptive field per tensor object (views differ from their base: flatten ends it).
@@ -156,7 +156,7 @@ class _Recorder(MetaShortcuts):
         self.producers: dict[int, tuple[weakref.ref[torch.Tensor], int]] = {}
         # Storages of parameters and buffers (None: alive throughout) and of values made from them
         # alone (W.t().contiguous(), a cast), to tell a weight's product from two activations'.
-        self.weight_storages: dict[int, _StorageRef | None] = {}
+        self.weight_storages: dict[int, StorageRef | None] = {}
 
     # -- weights ------------------------------------------------------------------------------
 
@@ -181,7 +181,7 @@ class _Recorder(MetaShortcuts):
             for t in call.outs:
                 key = _storage_key(t)
                 if key is not None and not self.is_weight(t):
-                    self.weight_storages[key] = _StorageRef(t.untyped_storage())
+                    self.weight_storages[key] = StorageRef(t.untyped_storage())
         return any(weights)
 
     # -- data flow ----------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class _Recorder(MetaShortcuts):
         key = _storage_key(t)
         if key is None:
             return
-        self.alloc_of[key] = (len(self.trace.alloc_bytes), _StorageRef(t.untyped_storage()))
+        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageRef(t.untyped_storage()))
         self.trace.alloc_bytes.append(t.untyped_storage().nbytes())
         self.trace.alloc_op.append(op_index)
 
