@@ -171,5 +171,5 @@ def summary_table(analysis: Analysis, depth: int | None = None) -> Table:
 
 
 def summary_document(analysis: Analysis, depth: int | None = None) -> Document:
-    """What `archstat summary` prints; its JSON is the analysis's documented schema."""
-    return Document((summary_table(analysis, depth),), data=analysis.to_dict())
+    """What `archstat summary` prints; its JSON is the analysis's documented schema (built only for JSON)."""
+    return Document((summary_table(analysis, depth),), data=analysis.to_dict)

@@ -103,7 +103,8 @@ class Document:
     """What one command prints: a heading with its lines, then tables.
 
     `data`, when given, is the view's own JSON document (a documented schema richer than its
-    tables); the JSON writer prints it instead of the tables.
+    tables), or a function returning it, called only when JSON is written (the text formats of a
+    large model need not build it); the JSON writer prints it instead of the tables.
     """
 
     tables: tuple[Table, ...]
@@ -111,10 +112,18 @@ class Document:
     lines: tuple[str, ...] = ()
     data: Any = None
 
+    def json_data(self) -> Any:
+        """The view's JSON document (built now when `data` is a function), or None."""
+        return self.data() if callable(self.data) else self.data
+
     def __add__(self, other: Document) -> Document:
         """Both documents' tables; the first's heading; JSON data merged when both are objects."""
-        data = self.data
-        if isinstance(data, dict) and isinstance(other.data, dict):
-            data = {**data, **other.data}
+        first, second = self, other
+
+        def merged() -> Any:
+            data, more = first.json_data(), second.json_data()
+            return {**data, **more} if isinstance(data, dict) and isinstance(more, dict) else data
+
+        data = merged if callable(self.data) or callable(other.data) else merged()
         return Document(self.tables + other.tables, self.heading or other.heading,
                         self.lines or other.lines, data)

@@ -1,0 +1,273 @@
+"""Whole-process cost of archstat's commands against `import torch`, and the terminal table's growth.
+
+    python benchmarks/bench_process.py            # 7 interleaved rounds; stacks of 1,000/2,000/3,000 blocks, twice
+    python benchmarks/bench_process.py --quick    # 3 rounds; each stack once
+    python benchmarks/bench_process.py -o somewhere/process.json
+
+**Processes.** Each round runs `python -c "import torch"`, `archstat summary vgg16`, `archstat summary
+resnet152` and `archstat list` once each (stdout to /dev/null), in an order rotated every round so
+no command always follows the same one; one untimed run of each comes first. archstat runs as its
+console script does (`from archstat.cli.main import main; sys.exit(main())`) with this checkout
+first on `PYTHONPATH`. Wall time is `time.perf_counter` around the child; peak RSS is the child's
+own `ru_maxrss` from `os.wait4`. Reported: medians, and the median of the per-round ratios to
+`import torch` (each pair saw the same moment of machine noise).
+
+**Table growth.** Residual stacks (conv-BN-ReLU ×2 + add, 64 channels, input 1×64×32×32; 7 rows a
+block) are built on meta and analysed in a fresh process per measurement, which then times the
+terminal table as `archstat summary` makes it (the document, then the text at 160 columns) and
+counts the garbage collections during it.
+
+It is a measurement, not a test: the exit code is 0 even when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "process.json"
+LAUNCH = "import sys; from archstat.cli.main import main; sys.exit(main())"   # the console script
+COMMANDS: dict[str, list[str]] = {
+    "import torch": ["-c", "import torch"],
+    "archstat summary vgg16": ["-c", LAUNCH, "summary", "vgg16"],
+    "archstat summary resnet152": ["-c", LAUNCH, "summary", "resnet152"],
+    "archstat list": ["-c", LAUNCH, "list"],
+}
+LIMITS = {"archstat summary vgg16": 1.15, "archstat summary resnet152": 1.3, "archstat list": 1.15}
+BLOCKS = (1000, 2000, 3000)
+MAX_TABLE_GROWTH = 3.3   # table time, 3,000 blocks over 1,000
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    stack_repeats: int
+
+
+FULL = Plan(rounds=7, stack_repeats=2)
+QUICK = Plan(rounds=3, stack_repeats=1)
+
+
+@dataclass
+class Runs:
+    """Samples of one command: wall seconds and peak RSS in KiB, one per round."""
+
+    name: str
+    argv: list[str]
+    wall_s: list[float] = field(default_factory=list)
+    max_rss_kib: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float
+    limit: float
+
+    @property
+    def passed(self) -> bool:
+        return self.value <= self.limit
+
+
+def child_env() -> dict[str, str]:
+    """This checkout first on the path, so the commands run the code beside this script."""
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": str(REPO) + (os.pathsep + path if path else "")}
+
+
+def run_once(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and the child's own peak RSS (KiB) of one run, stdout discarded."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=child_env(), cwd=REPO)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = child.stderr.read().decode() if child.stderr else ""
+    if child.returncode != 0:
+        raise RuntimeError(f"{argv} exited with {child.returncode}: {stderr.strip()}")
+    return wall, usage.ru_maxrss   # KiB on Linux
+
+
+def bench_processes(rounds: int) -> list[Runs]:
+    runs = [Runs(name, argv) for name, argv in COMMANDS.items()]
+    for one in runs:   # warm the file cache; not timed
+        run_once(one.argv)
+    for r in range(rounds):
+        order = runs[r % len(runs):] + runs[: r % len(runs)]
+        for one in order:
+            wall, rss = run_once(one.argv)
+            one.wall_s.append(wall)
+            one.max_rss_kib.append(rss)
+        print(f"  round {r + 1}/{rounds}: " + ", ".join(f"{o.name} {o.wall_s[-1]:.2f}s" for o in runs), flush=True)
+    return runs
+
+
+# -- the stack, in a fresh process per measurement --------------------------------------------------
+
+STACK_CHILD = """
+import gc, json, sys, time
+import torch
+from torch import nn
+from archstat.analysis.analyze import analyze
+from archstat.report.summary import summary_document
+from archstat.report.writers import render
+
+
+class Block(nn.Module):
+    def __init__(self, c: int = 64) -> None:
+        super().__init__()
+        self.conv1, self.bn1, self.relu1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()
+        self.conv2, self.bn2, self.relu2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()
+
+    def forward(self, x):
+        return self.relu2(self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))) + x
+
+
+blocks = int(sys.argv[1])
+with torch.device("meta"):
+    model = nn.Sequential(*[Block() for _ in range(blocks)])
+start = time.perf_counter()
+analysis = analyze(model, (1, 64, 32, 32))
+analysis_s = time.perf_counter() - start
+collections = [0, 0, 0]
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.__setitem__(
+    info["generation"], collections[info["generation"]] + 1))
+start = time.perf_counter()
+text = render(summary_document(analysis), "table", 160)
+table_s = time.perf_counter() - start
+print(json.dumps({"blocks": blocks, "rows": len(analysis.rows()), "lines": text.count("\\n"),
+                  "analysis_s": analysis_s, "table_s": table_s, "table_collections": collections}))
+"""
+
+
+def bench_stacks(repeats: int) -> list[dict[str, Any]]:
+    samples = []
+    for _ in range(repeats):
+        for blocks in BLOCKS:
+            out = subprocess.run([sys.executable, "-c", STACK_CHILD, str(blocks)], capture_output=True, text=True,
+                                 env=child_env(), cwd=REPO, check=True).stdout
+            sample = json.loads(out.strip().splitlines()[-1])
+            samples.append(sample)
+            print(f"  {blocks} blocks: analysis {sample['analysis_s']:.2f}s, table {sample['table_s']:.2f}s",
+                  flush=True)
+    return samples
+
+
+# -- summary ------------------------------------------------------------------------------------------
+
+
+def median_ratio(runs: Runs, base: Runs) -> float:
+    return statistics.median(a / b for a, b in zip(runs.wall_s, base.wall_s, strict=True))
+
+
+def summarise(runs: list[Runs], stacks: list[dict[str, Any]]) -> dict[str, Any]:
+    base = runs[0]
+    processes = {
+        one.name: {
+            "wall_s_median": statistics.median(one.wall_s),
+            "max_rss_mib_median": statistics.median(one.max_rss_kib) / 1024,
+            "wall_ratio_to_import_torch": median_ratio(one, base),
+            "rss_mib_over_import_torch": (statistics.median(one.max_rss_kib) - statistics.median(base.max_rss_kib))
+            / 1024,
+        }
+        for one in runs
+    }
+    growth = {}
+    for blocks in BLOCKS:
+        mine = [s for s in stacks if s["blocks"] == blocks]
+        growth[str(blocks)] = {
+            "rows": mine[0]["rows"],
+            "analysis_s_median": statistics.median(s["analysis_s"] for s in mine),
+            "table_s_median": statistics.median(s["table_s"] for s in mine),
+        }
+    first, last = growth[str(BLOCKS[0])], growth[str(BLOCKS[-1])]
+    targets = [Target(f"{name}: wall / import torch (median of per-round ratios)",
+                      processes[name]["wall_ratio_to_import_torch"], limit) for name, limit in LIMITS.items()]
+    targets.append(Target(f"table time, {BLOCKS[-1]:,} blocks / {BLOCKS[0]:,}",
+                          last["table_s_median"] / first["table_s_median"], MAX_TABLE_GROWTH))
+    targets += [Target(f"table / analysis at {int(blocks):,} blocks", g["table_s_median"] / g["analysis_s_median"],
+                       1.0) for blocks, g in growth.items()]
+    return {"processes": processes, "growth": growth, "targets": [asdict(t) | {"passed": t.passed} for t in targets]}
+
+
+def cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        **{package: version(package) for package in ("torch", "rich", "click", "archstat")},
+        "executable": sys.executable,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    print("\n| command | wall s (median) | × import torch (median of rounds) | peak RSS MiB (median) | "
+          "RSS − torch MiB |")
+    print("|---|--:|--:|--:|--:|")
+    for name, p in result["summary"]["processes"].items():
+        print(f"| `{name}` | {p['wall_s_median']:.3f} | {p['wall_ratio_to_import_torch']:.2f}× | "
+              f"{p['max_rss_mib_median']:.1f} | {p['rss_mib_over_import_torch']:+.1f} |")
+    print("\n| blocks | rows | analysis s | terminal table s | table / analysis |")
+    print("|--:|--:|--:|--:|--:|")
+    for blocks, g in result["summary"]["growth"].items():
+        print(f"| {int(blocks):,} | {g['rows']:,} | {g['analysis_s_median']:.2f} | {g['table_s_median']:.2f} | "
+              f"{g['table_s_median'] / g['analysis_s_median']:.2f} |")
+    print("\n| target | measured | limit | |\n|---|--:|--:|---|")
+    for t in result["summary"]["targets"]:
+        print(f"| {t['name']} | {t['value']:.2f} | ≤ {t['limit']} | {'PASS' if t['passed'] else 'FAIL'} |")
+    load = result["load_average"]
+    print(f"\n1-minute load average {load['start'][0]:.2f} at start, {load['end'][0]:.2f} at end; "
+          f"{result['duration_s']:.0f} s in all.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="3 rounds, each stack once")
+    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    start, load_start = time.perf_counter(), os.getloadavg()
+    print(f"processes: {plan.rounds} interleaved rounds", flush=True)
+    runs = bench_processes(plan.rounds)
+    print(f"residual stacks: {', '.join(map(str, BLOCKS))} blocks, {plan.stack_repeats}× each", flush=True)
+    stacks = bench_stacks(plan.stack_repeats)
+    result = {
+        "plan": asdict(plan) | {"quick": args.quick},
+        "machine": machine(),
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
+        "duration_s": time.perf_counter() - start,
+        "summary": summarise(runs, stacks),
+        "processes": [asdict(one) for one in runs],
+        "stacks": stacks,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    report(result)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
