@@ -8,14 +8,17 @@
 resnet152` and `archstat list` once each (stdout to /dev/null), in an order rotated every round so
 no command always follows the same one; one untimed run of each comes first. archstat runs as its
 console script does (`from archstat.cli.main import main; sys.exit(main())`) with this checkout
-first on `PYTHONPATH`. Wall time is `time.perf_counter` around the child; peak RSS is the child's
-own `ru_maxrss` from `os.wait4`. Reported: medians, and the median of the per-round ratios to
-`import torch` (each pair saw the same moment of machine noise).
+first on `PYTHONPATH`, and with bytecode written and read as in an installation (the untimed run
+compiles it). Wall time is `time.perf_counter` around the child; CPU time (user + system, less
+sensitive to other load than wall time) and peak RSS are the child's own, from `os.wait4`.
+Reported: medians, and the median of the per-round ratios to `import torch` (each pair saw the
+same moment of machine noise).
 
 **Table growth.** Residual stacks (conv-BN-ReLU ×2 + add, 64 channels, input 1×64×32×32; 7 rows a
 block) are built on meta and analysed in a fresh process per measurement, which then times the
 terminal table as `archstat summary` makes it (the document, then the text at 160 columns) and
-counts the garbage collections during it.
+counts the garbage collections during it. These are library calls, as in a notebook: the CLI's
+`gc.freeze()` of everything imported is not applied.
 
 It is a measurement, not a test: the exit code is 0 even when a target is missed.
 """
@@ -67,6 +70,7 @@ class Runs:
     name: str
     argv: list[str]
     wall_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)      # user + system: less sensitive to other load
     max_rss_kib: list[int] = field(default_factory=list)
 
 
@@ -82,13 +86,15 @@ class Target:
 
 
 def child_env() -> dict[str, str]:
-    """This checkout first on the path, so the commands run the code beside this script."""
+    """This checkout first on the path, so the commands run the code beside this script; bytecode
+    written and read as in an installation (the untimed first run compiles it)."""
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": str(REPO) + (os.pathsep + path if path else "")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(REPO) + (os.pathsep + path if path else "")}
 
 
-def run_once(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and the child's own peak RSS (KiB) of one run, stdout discarded."""
+def run_once(argv: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and the child's own peak RSS (KiB) of one run, stdout discarded."""
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env=child_env(), cwd=REPO)
@@ -98,7 +104,7 @@ def run_once(argv: list[str]) -> tuple[float, int]:
     stderr = child.stderr.read().decode() if child.stderr else ""
     if child.returncode != 0:
         raise RuntimeError(f"{argv} exited with {child.returncode}: {stderr.strip()}")
-    return wall, usage.ru_maxrss   # KiB on Linux
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss   # KiB on Linux
 
 
 def bench_processes(rounds: int) -> list[Runs]:
@@ -108,8 +114,9 @@ def bench_processes(rounds: int) -> list[Runs]:
     for r in range(rounds):
         order = runs[r % len(runs):] + runs[: r % len(runs)]
         for one in order:
-            wall, rss = run_once(one.argv)
+            wall, cpu, rss = run_once(one.argv)
             one.wall_s.append(wall)
+            one.cpu_s.append(cpu)
             one.max_rss_kib.append(rss)
         print(f"  round {r + 1}/{rounds}: " + ", ".join(f"{o.name} {o.wall_s[-1]:.2f}s" for o in runs), flush=True)
     return runs
@@ -169,8 +176,9 @@ def bench_stacks(repeats: int) -> list[dict[str, Any]]:
 # -- summary ------------------------------------------------------------------------------------------
 
 
-def median_ratio(runs: Runs, base: Runs) -> float:
-    return statistics.median(a / b for a, b in zip(runs.wall_s, base.wall_s, strict=True))
+def median_ratio(runs: list[float], base: list[float]) -> float:
+    """The median of the per-round ratios."""
+    return statistics.median(a / b for a, b in zip(runs, base, strict=True))
 
 
 def summarise(runs: list[Runs], stacks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -179,7 +187,9 @@ def summarise(runs: list[Runs], stacks: list[dict[str, Any]]) -> dict[str, Any]:
         one.name: {
             "wall_s_median": statistics.median(one.wall_s),
             "max_rss_mib_median": statistics.median(one.max_rss_kib) / 1024,
-            "wall_ratio_to_import_torch": median_ratio(one, base),
+            "wall_ratio_to_import_torch": median_ratio(one.wall_s, base.wall_s),
+            "cpu_s_median": statistics.median(one.cpu_s),
+            "cpu_ratio_to_import_torch": median_ratio(one.cpu_s, base.cpu_s),
             "rss_mib_over_import_torch": (statistics.median(one.max_rss_kib) - statistics.median(base.max_rss_kib))
             / 1024,
         }
@@ -224,11 +234,12 @@ def machine() -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> None:
-    print("\n| command | wall s (median) | × import torch (median of rounds) | peak RSS MiB (median) | "
+    print("\n| command | wall s | wall × import torch | CPU s | CPU × import torch | peak RSS MiB | "
           "RSS − torch MiB |")
-    print("|---|--:|--:|--:|--:|")
+    print("|---|--:|--:|--:|--:|--:|--:|")
     for name, p in result["summary"]["processes"].items():
         print(f"| `{name}` | {p['wall_s_median']:.3f} | {p['wall_ratio_to_import_torch']:.2f}× | "
+              f"{p['cpu_s_median']:.3f} | {p['cpu_ratio_to_import_torch']:.2f}× | "
               f"{p['max_rss_mib_median']:.1f} | {p['rss_mib_over_import_torch']:+.1f} |")
     print("\n| blocks | rows | analysis s | terminal table s | table / analysis |")
     print("|--:|--:|--:|--:|--:|")
