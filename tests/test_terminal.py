@@ -46,6 +46,7 @@ def documents() -> dict[str, Document]:
         "summary lenet5": summary_document(lenet),
         "summary resnet18": summary_document(archstat.analyze("resnet18")),
         "summary resnet18 depth 2": summary_document(archstat.analyze("resnet18"), 2),
+        "summary lenet5 training": summary_document(archstat.analyze("lenet5", training=True)),
         "rf lenet5": growth_document(lenet),
         "list": zoo_document(zoo_entries()),
         "hostile": Document((hostile_table(False),)),
