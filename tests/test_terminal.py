@@ -3,6 +3,7 @@ rich prints for the same table, for real tables and hostile cells, at every term
 
 from __future__ import annotations
 
+import gc
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from archstat.report.rf_growth import growth_document
 from archstat.report.summary import summary_document
 from archstat.report.table import Column, Document, Row, Table
 from archstat.report.terminal import draw_table, printed, rich_table
+from archstat.report.writers import write_terminal
 from archstat.report.zoo import zoo_document
 from archstat.studies.zoo import zoo_entries
 
@@ -65,3 +67,17 @@ def test_rows_drawn_directly_are_what_rich_draws(name: str, width: int) -> None:
     for table in DOCUMENTS[name].tables:
         expected = printed(console, rich_table(table))
         assert draw_table(table, console) == expected
+
+
+def test_drawing_leaves_the_collector_as_it_found_it() -> None:
+    table = hostile_table(True)
+    assert gc.isenabled()
+    write_terminal(Document((table,)))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_terminal(Document((table,)))
+        Table.build("t", table.columns, [("a", "b", "c", "d")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

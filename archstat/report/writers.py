@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archstat.errors import UsageError
-from archstat.report.table import Document, Row, Table
+from archstat.report.table import Document, Row, Table, collector_paused
 
 # -- terminal --------------------------------------------------------------------------------------
 
@@ -59,14 +59,15 @@ def write_terminal(document: Document, width: int = 160) -> str:
         show(Text(document.heading, style="bold"))
     for line in document.lines:
         show(Text(line))
-    for n, table in enumerate(t for t in document.tables if t.shown):
-        if n:
-            out.append("\n")
-        out.append(draw_table(table, console))
-        for renderable in _terminal_notes(table):
-            show(renderable)
-        if table.footer:
-            show(Text(table.footer))
+    with collector_paused():
+        for n, table in enumerate(t for t in document.tables if t.shown):
+            if n:
+                out.append("\n")
+            out.append(draw_table(table, console))
+            for renderable in _terminal_notes(table):
+                show(renderable)
+            if table.footer:
+                show(Text(table.footer))
     return "".join(out)
 
 
