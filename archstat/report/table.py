@@ -103,9 +103,10 @@ class Table:
               total: Row | None = None, notes: tuple[Note, ...] = (), facts: tuple[tuple[str, Value], ...] = (),
               footer: str = "", shown: bool = True, data: bool = True) -> Table:
         """Evaluate `columns` over `records` (`indent` and `muted` style each row in the terminal)."""
+        values = [c.value for c in columns]
         with collector_paused():
             rows = tuple(
-                Row(tuple(c.value(r) for c in columns), indent(r) if indent else 0, muted(r) if muted else False)
+                Row(tuple([value(r) for value in values]), indent(r) if indent else 0, muted(r) if muted else False)
                 for r in records
             )
         return cls(title, tuple(columns), rows, total, notes, facts, footer, shown, data)

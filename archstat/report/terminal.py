@@ -34,6 +34,7 @@ def rich_table(table: Table, rows: Sequence[Row] | None = None) -> Any:
     from rich.text import Text
 
     shown = table.visible()
+    shows = _shows(table)
     out = RichTable(title=Text(table.title) if table.title else None, box=getattr(box, BOX), title_style="bold",
                     header_style="bold")
     for i in shown:
@@ -41,7 +42,7 @@ def rich_table(table: Table, rows: Sequence[Row] | None = None) -> Any:
         out.add_column(Text(c.header), **_column_style(c.numeric, c.wrap))
     body = list(table.rows if rows is None else rows) + ([table.total] if table.total else [])
     for n, row in enumerate(body):
-        out.add_row(*(Text(text) for text in _texts(table, shown, row)), style="dim" if row.muted else None,
+        out.add_row(*(Text(text) for text in _texts(shows, row)), style="dim" if row.muted else None,
                     end_section=table.total is not None and n == len(body) - 2)
     return out
 
@@ -50,12 +51,18 @@ def _column_style(numeric: bool, wrap: bool) -> dict[str, Any]:
     return {"justify": "right" if numeric else "left", "no_wrap": not wrap, "overflow": "fold" if wrap else "ellipsis"}
 
 
-def _texts(table: Table, shown: Sequence[int], row: Row) -> list[str]:
-    """The display text of a row's shown cells, the first indented by the row's depth."""
-    cells = [table.columns[i].show(row.values[i]) for i in shown]
+def _texts(shows: Sequence[tuple[int, Callable[[Any], str]]], row: Row) -> list[str]:
+    """The display text of a row's shown cells (`shows`: each one's index and how it shows its
+    value), the first indented by the row's depth."""
+    values = row.values
+    cells = [show(values[i]) for i, show in shows]
     if cells and row.indent:
         cells[0] = "  " * row.indent + cells[0]
     return cells
+
+
+def _shows(table: Table) -> list[tuple[int, Callable[[Any], str]]]:
+    return [(i, table.columns[i].show) for i in table.visible()]
 
 
 def _width(text: str) -> int:
@@ -84,7 +91,10 @@ def _deciding(texts: Sequence[Sequence[str]], sizes: Sequence[Sequence[int]]) ->
                 continue
             if width > widest[c][0]:
                 widest[c] = (width, r)
-            word = max(map(_width, text.split()), default=width) if " " in text else width
+            if " " not in text:
+                word = width
+            else:
+                word = max(map(len if text.isascii() else _width, text.split()), default=width)
             if word > longest[c][0]:
                 longest[c] = (word, r)
     keep.update(r for _, r in widest + longest)
@@ -94,7 +104,8 @@ def _deciding(texts: Sequence[Sequence[str]], sizes: Sequence[Sequence[int]]) ->
 def draw_table(table: Table, console: Console) -> str:
     """`table` as `console.print` prints rich's table of it."""
     shown = table.visible()
-    rows = [_texts(table, shown, row) for row in table.rows]
+    shows = _shows(table)
+    rows = [_texts(shows, row) for row in table.rows]
     if not rows or not shown:
         return printed(console, rich_table(table))
     sizes = [[_width(text) for text in cells] for cells in rows]
@@ -119,7 +130,7 @@ def draw_table(table: Table, console: Console) -> str:
     out += _joined(header, widths, frame.head_left, frame.head_vertical, frame.head_right, bottom=True)
     out.append(frame.get_row(widths, "head", edge=True) + "\n")
     if table.total:
-        rows.append(_texts(table, shown, table.total))
+        rows.append(_texts(shows, table.total))
         sizes.append([_width(text) for text in rows[-1]])
     # per column: room for text (its width less padding), right-justified, cut with an ellipsis
     layout = [(width - 2, column.numeric, not column.wrap) for width, column in zip(widths, columns, strict=True)]
