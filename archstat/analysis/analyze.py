@@ -265,6 +265,8 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
             held = tensors_of(made)
             with dynamo_deferred(), dense_encoders(model):
                 with recording(model) as (trace, recorder), torch.no_grad():
+                    recorder.use_weights(tensors.values() if tensors is not None
+                                         else [*model.parameters(), *model.buffers()])
                     for t in held:
                         recorder.allocate(t, -1)
                         recorder.mark_input(t)
@@ -409,6 +411,7 @@ def _assemble(
         input_bytes=inputs.nbytes,
         partial=bool(unsupported),
         by_category=_categories(total_macs, total_flops),
+        attention_macs=sum(op.attention_macs for op in trace.ops if op.call >= 0),
     )
     return Analysis(
         model=label,

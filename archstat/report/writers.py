@@ -6,7 +6,8 @@ choices and the `-o` suffixes are read from `FORMATS`.
 - terminal (`table`): rich's table layout (`report/terminal.py` draws the rows), aligned, containers dimmed
   and indented, notes in a grid below.
 - Markdown: `**title**`, a GitHub table (`|` escaped), notes as a list, the footer in italics.
-- LaTeX: booktabs `tabular`s in `table` environments; all ten specials and the non-ASCII signs escaped.
+- LaTeX: booktabs `tabular`s in `table` environments; all ten specials and the non-ASCII signs escaped;
+  Korean text stays UTF-8, and the first line then asks for kotex.
 - CSV: per table one block (header of column keys, rows, the total row last); then, when the table has
   facts or notes, a `key,value` block: the facts (raw totals, `partial`, `unsupported:OP` = calls), then
   one `note` row per note (`Label: text`). Blocks are separated by one blank line.
@@ -172,8 +173,16 @@ def _latex_table(table: Table) -> list[str]:
     return out
 
 
+def _hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f" for ch in text)
+
+
 def write_latex(document: Document, width: int = 160) -> str:
-    """Booktabs `tabular`s, each in a `table` with its title as caption and its notes below."""
+    """Booktabs `tabular`s, each in a `table` with its title as caption and its notes below.
+
+    Korean text is written as it is (UTF-8), not escaped: the first line then names the package
+    that typesets it, kotex (ko.TeX, in TeX Live; pdfLaTeX, XeLaTeX or LuaLaTeX).
+    """
     out = ["% requires \\usepackage{booktabs}"]
     if document.heading or document.lines:
         out.append("\\begin{flushleft}\\footnotesize")
@@ -183,6 +192,8 @@ def write_latex(document: Document, width: int = 160) -> str:
     for table in document.tables:
         if table.shown:
             out += _latex_table(table)
+    if _hangul("".join(out)):
+        out[0] += " and, for the Korean text, \\usepackage{kotex} (pdfLaTeX, XeLaTeX or LuaLaTeX)"
     return "\n".join(out) + "\n"
 
 
