@@ -182,10 +182,10 @@ def summary_table(analysis: Analysis, depth: int | None = None) -> Table:
 
 
 def summary_document(analysis: Analysis, depth: int | None = None, measured: LatencyResult | None = None) -> Document:
-    """What `archstat summary` prints; its JSON is the analysis's documented schema. With a training
-    step, its cost and memory tables follow (`measured`: a latency result whose CUDA peak stands
-    beside the memory estimate)."""
+    """What `archstat summary` prints; its JSON is the analysis's documented schema (built only when
+    JSON is written). With a training step, its cost and memory tables follow (`measured`: a latency
+    result whose CUDA peak stands beside the memory estimate)."""
     tables: tuple[Table, ...] = (summary_table(analysis, depth),)
     if analysis.training is not None:
         tables += (cost_table(analysis, analysis.training), memory_table(analysis, analysis.training, measured))
-    return Document(tables, data=analysis.to_dict())
+    return Document(tables, data=analysis.to_dict)

@@ -3,7 +3,8 @@
 Adding a format is one function below and one entry in `FORMATS`; the commands' `--format`
 choices and the `-o` suffixes are read from `FORMATS`.
 
-- terminal (`table`): rich tables, aligned, containers dimmed and indented, notes in a grid below.
+- terminal (`table`): rich's table layout (`report/terminal.py` draws the rows), aligned, containers dimmed
+  and indented, notes in a grid below.
 - Markdown: `**title**`, a GitHub table (`|` escaped), notes as a list, the footer in italics.
 - LaTeX: booktabs `tabular`s in `table` environments; all ten specials and the non-ASCII signs escaped;
   Korean text stays UTF-8, and the first line then asks for kotex.
@@ -23,31 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archstat.errors import UsageError
-from archstat.report.table import Document, Row, Table
+from archstat.report.table import Document, Row, Table, collector_paused
 
 # -- terminal --------------------------------------------------------------------------------------
-
-
-def _terminal_table(table: Table) -> Any:
-    from rich import box
-    from rich.table import Table as RichTable
-    from rich.text import Text
-
-    shown = table.visible()
-    out = RichTable(title=Text(table.title) if table.title else None, box=box.SIMPLE_HEAD, title_style="bold",
-                    header_style="bold")
-    for i in shown:
-        c = table.columns[i]
-        out.add_column(Text(c.header), justify="right" if c.numeric else "left", no_wrap=not c.wrap,
-                       overflow="fold" if c.wrap else "ellipsis")
-    rows = list(table.rows) + ([table.total] if table.total else [])
-    for n, row in enumerate(rows):
-        cells = [Text(table.columns[i].show(row.values[i])) for i in shown]
-        if cells and row.indent:
-            cells[0] = Text("  " * row.indent) + cells[0]
-        out.add_row(*cells, style="dim" if row.muted else None,
-                    end_section=table.total is not None and n == len(rows) - 2)
-    return out
 
 
 def _terminal_notes(table: Table) -> list[Any]:
@@ -69,21 +48,28 @@ def write_terminal(document: Document, width: int = 160) -> str:
     from rich.console import Console
     from rich.text import Text
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False)
+    from archstat.report.terminal import draw_table, printed
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    out: list[str] = []
+
+    def show(renderable: Any) -> None:
+        out.append(printed(console, renderable))
+
     if document.heading:
-        console.print(Text(document.heading, style="bold"))
+        show(Text(document.heading, style="bold"))
     for line in document.lines:
-        console.print(Text(line))
-    for n, table in enumerate(t for t in document.tables if t.shown):
-        if n:
-            console.print()
-        console.print(_terminal_table(table))
-        for renderable in _terminal_notes(table):
-            console.print(renderable)
-        if table.footer:
-            console.print(Text(table.footer))
-    return buffer.getvalue()
+        show(Text(line))
+    with collector_paused():
+        for n, table in enumerate(t for t in document.tables if t.shown):
+            if n:
+                out.append("\n")
+            out.append(draw_table(table, console))
+            for renderable in _terminal_notes(table):
+                show(renderable)
+            if table.footer:
+                show(Text(table.footer))
+    return "".join(out)
 
 
 # -- Markdown --------------------------------------------------------------------------------------
@@ -262,7 +248,7 @@ def table_dict(table: Table) -> dict[str, Any]:
 
 def write_json(document: Document, width: int = 160) -> str:
     """The view's own JSON document when it has one, else its tables' raw values."""
-    data = document.data
+    data = document.json_data()
     if data is None:
         data = {"heading": document.heading, "lines": list(document.lines),
                 "tables": [table_dict(t) for t in document.tables if t.data]}
