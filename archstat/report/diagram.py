@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -473,6 +474,14 @@ def _path_d(points: Sequence[tuple[float, float]], head: tuple[float, float] | N
 def _on_projection(lay: Layout, box: Box) -> bool:
     """A box on a projection shortcut (drawn dashed, like its edges)."""
     return any(r.projection and r.src == box.node.id and r.dst.startswith("o") for r in lay.routes)
+
+
+def fitted_height(lay: Layout, width: int = WIDTH) -> int:
+    """The canvas height that holds the graph at full width with no empty band: for pages, where a
+    wide strip on a 16:9 canvas would leave most of it blank. Never taller than the 16:9 canvas."""
+    bottom = MARGIN + (NOTE_BAND if lay.note else 0)
+    scale = min((width - 2 * MARGIN) / max(lay.width, 1), 1.6)
+    return min(HEIGHT, math.ceil(TITLE_BAND + lay.height * scale + bottom))
 
 
 def svg(lay: Layout, *, width: int = WIDTH, height: int = HEIGHT, interactive: bool = False) -> str:

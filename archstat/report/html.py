@@ -366,14 +366,15 @@ def _diagram(analysis: Analysis, lang: str = "en") -> str:
     """The architecture drawn from the same forward (`archstat diagram`'s SVG at its automatic depth)."""
     from archstat.analysis.graph import build_graph
     from archstat.errors import ArchstatError
-    from archstat.report.diagram import layout, svg
+    from archstat.report.diagram import fitted_height, layout, svg
     from archstat.report.messages import text
 
     head = f"<h3>{esc(text('diagram.report_heading', lang))}</h3>"
     if not analysis.flow.ops:
         return head + _note(esc(text("report.no_flow", lang)))
     try:
-        picture = svg(layout(build_graph(analysis), annotate=("params",), lang=lang))
+        drawn = layout(build_graph(analysis), annotate=("params",), lang=lang)
+        picture = svg(drawn, height=fitted_height(drawn)).replace("<svg ", '<svg style="width:100%;height:auto" ', 1)
     except ArchstatError as exc:   # no Graphviz on this machine: the rest of the report stands
         return head + f'<p class="note">{esc(str(exc))}</p>'
     return (head + f'<p class="caption">{esc(text("diagram.report_note", lang))}</p>'
