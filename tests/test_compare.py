@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from archstat.report.compare import CONVENTION, render_comparison
 from archstat.report.writers import FORMATS
 from archstat.studies import published
 from archstat.studies.compare import ComparisonRow, Latency, compare, expand_models, load_latency
+from tests.browsers import export_browser
 from tests.oracles import TOP1, TORCHVISION, TORCHVISION_MODERN
 
 REFERENCES = Path(os.environ.get("ARCHSTAT_REFERENCES", Path(__file__).parents[2] / "shared" / "REFERENCES.md"))
@@ -283,14 +283,11 @@ def test_cli_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "11,689,512" in out and CONVENTION in " ".join(out.split())
 
 
-def _browser() -> str | None:
-    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-    return os.environ.get("BROWSER_PATH") or next(filter(None, map(shutil.which, names)), None)
 
 
 def test_svg_export(rows: tuple[ComparisonRow, ...], tmp_path: Path) -> None:
     pytest.importorskip("kaleido")
-    if _browser() is None:
+    if export_browser() is None:
         pytest.skip("no Chrome or Chromium for kaleido")
     path = tmp_path / "chart.svg"
     bubble.export(bubble.bubble_figure(rows), path)

@@ -7,8 +7,6 @@ closed forms written out here from the papers' filter counts, not against a prev
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from archstat.analysis.analyze import analyze
 from archstat.cli.main import main
 from archstat.report import figures
 from archstat.studies import lectures
+from tests.browsers import export_browser
 from tests.oracles import TORCHVISION
 
 REPO = Path(__file__).resolve().parents[1]
@@ -224,18 +223,11 @@ def test_out_must_be_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 # -- image export (needs kaleido and a Chrome) -----------------------------------------------------
 
-def _browser() -> str | None:
-    figures.configure_browser()
-    path = os.environ.get("BROWSER_PATH")
-    if path and os.access(path, os.X_OK):
-        return path
-    return next((p for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
-                 if (p := shutil.which(name))), None)
 
 
 def test_export_svg_and_png(frames: dict[str, pd.DataFrame], tmp_path: Path) -> None:
     pytest.importorskip("kaleido")
-    if _browser() is None:
+    if export_browser() is None:
         pytest.skip("no Chrome or Chromium for kaleido")
     entry = by_name("06_heads")
     fig = entry.build(frames[entry.name])

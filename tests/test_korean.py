@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ from archstat.cli.options import lang_options
 from archstat.report import figures, messages, style
 from archstat.report.html import render_report
 from archstat.studies import lectures
+from tests.browsers import export_browser
 
 REPO = Path(__file__).resolve().parents[1]
 KO_DIR = REPO / "reports" / "figures" / "ko"
@@ -178,13 +178,6 @@ def test_korean_report_speaks_korean() -> None:
 
 # -- glyphs, not boxes -----------------------------------------------------------------------------
 
-def _browser() -> str | None:
-    figures.configure_browser()
-    path = os.environ.get("BROWSER_PATH")
-    if path and os.access(path, os.X_OK):
-        return path
-    return next((p for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
-                 if (p := shutil.which(name))), None)
 
 
 def _korean_font_installed() -> bool:
@@ -209,7 +202,7 @@ def _title_region(png: bytes) -> bytes:
 
 def test_korean_glyphs_are_drawn_not_boxes(tmp_path: Path) -> None:
     pytest.importorskip("kaleido", reason="image export needs kaleido")
-    if _browser() is None:
+    if export_browser() is None:
         pytest.skip("no Chrome or Chromium for kaleido")
     if not _korean_font_installed():
         pytest.skip(f"no {style.CJK_FONT} (Debian: fonts-noto-cjk; scripts/setup.sh installs it)")
