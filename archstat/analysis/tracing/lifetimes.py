@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
 from archstat.analysis.inputs import Call
-from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import ModelTree, preserved_state, run_model, stand_ins, swapped
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.recorder import Trace
 
@@ -38,16 +40,22 @@ def _storage_id(t: torch.Tensor) -> int:
     return int(t.untyped_storage()._cdata)
 
 
-def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device) -> tuple[int, str]:
+def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device, *,
+                       tree: ModelTree | None = None,
+                       tensors: Mapping[int, torch.Tensor] | None = None) -> tuple[int, str]:
     """Bytes of the tensors autograd saves for backward in one forward, and the mode used.
 
     Runs on `device` (the analysis device: on meta, sizes only) on the same materialised inputs
-    as the recorded forward, with fresh stand-in parameters and buffers, so the model's own
-    running statistics are untouched. Training mode first; if the model cannot run a training
-    forward at this input (batch norm on a single value per channel), eval mode.
+    as the recorded forward, with stand-in parameters and buffers, so the model's own running
+    statistics are untouched: `tensors` (by id of the model's tensor, on `device` at `dtype`: the
+    recorded forward's, which has finished with them), else fresh ones. `tree`: the model's walk,
+    where the caller has it. Training mode first; if the model cannot run a training forward at
+    this input (batch norm on a single value per channel), eval mode.
     """
-    tensors = override_tensors(model, device, dtype, fresh=True)
-    assert tensors is not None
+    tree = tree or ModelTree.of(model)
+    if tensors is None:
+        tensors = stand_ins(tree, device, dtype, fresh=True)
+        assert tensors is not None
     weights = {_storage_id(t) for t in tensors.values()}
     saved: dict[int, int] = {}
 
@@ -67,13 +75,13 @@ def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, devic
     def unpack(key: int) -> torch.Tensor:
         raise RuntimeError("archstat's saved-tensor measurement keeps sizes only; it cannot run a backward")
 
-    with preserved_state(model):
+    with preserved_state(model, tree), swapped(tree, tensors):
         for mode in ("train", "eval"):
             model.train(mode == "train")
             saved.clear()
             try:
                 with torch.enable_grad(), saved_tensors_hooks(pack, unpack), MetaShortcuts():
-                    output = run_model(model, tensors, inputs)
+                    output = run_model(model, None, inputs)
             except (ValueError, RuntimeError):
                 if mode == "eval":
                     raise

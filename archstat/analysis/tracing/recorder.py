@@ -279,10 +279,11 @@ def _fmt(shape: Sequence[int]) -> str:
 
 
 @contextmanager
-def recording(model: nn.Module) -> Iterator[tuple[Trace, _Recorder]]:
-    """Hooks on every submodule and a dispatch mode; both removed, whatever happens."""
+def recording(model: nn.Module, modules: Sequence[nn.Module] | None = None) -> Iterator[tuple[Trace, _Recorder]]:
+    """Hooks on every submodule and a dispatch mode; both removed, whatever happens. `modules`:
+    the model's modules, each once, where the caller has walked them already."""
     trace = Trace()
-    modules = list(dict.fromkeys(model.modules()))
+    modules = list(dict.fromkeys(model.modules())) if modules is None else modules
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
     recorder = _Recorder(trace, leaf_flags)
     handles = []
