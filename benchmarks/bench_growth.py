@@ -2,7 +2,8 @@
 
     python benchmarks/bench_growth.py [--quick] [--profile] [-o benchmarks/results/growth.json]
 
-Analysis only (the terminal table is timed by its own script). A measurement, not a test: it
+Analysis only (the terminal table is timed by its own script); each sample runs in a fresh process
+holding only its model. A measurement, not a test: it
 prints PASS/FAIL and always exits 0. See benchmarks/README.md.
 """
 
@@ -16,6 +17,8 @@ import json
 import pstats
 import random
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +43,15 @@ def sample(model: Any) -> dict[str, float]:
     collect = time.perf_counter()
     gc.collect()
     return {"wall_s": wall, "cpu_s": cpu, "collect_after_s": time.perf_counter() - collect}
+
+
+def child(blocks: int) -> dict[str, float]:
+    """One sample in a fresh process holding only this model, as a user's process would: the
+    collector's work depends on everything the process holds, so sizes must not share one."""
+    out = subprocess.run([sys.executable, __file__, "--child", str(blocks)], capture_output=True, text=True,
+                         check=True).stdout
+    sample: dict[str, float] = json.loads(out.splitlines()[-1])
+    return sample
 
 
 def profile(model: Any, top: int) -> tuple[pstats.Stats, str]:
@@ -82,19 +94,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", type=lambda s: tuple(int(v) for v in s.split(",")), default=SIZES)
     parser.add_argument("--profile", action="store_true", help="also profile the smallest and largest size")
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)   # internal: one sample, printed as JSON
     args = parser.parse_args(argv)
+    if args.child:
+        model = residual_stack(args.child)
+        archstat.analyze(model, INPUT)   # warm-up: imports, first-call caches
+        print(json.dumps(sample(model)))
+        return
     sizes: tuple[int, ...] = (args.sizes[0], args.sizes[-1]) if args.quick else args.sizes
     rounds = args.rounds or (1 if args.quick else 3)
     info = machine_info()
-    models = {n: residual_stack(n) for n in sizes}
-    for model in models.values():   # warm-up: imports, first-call caches
-        archstat.analyze(model, INPUT)
     samples: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
     order = list(sizes)
     for r in range(rounds):
         random.Random(r).shuffle(order)
         for n in order:
-            samples[n].append(sample(models[n]))
+            samples[n].append(child(n))
             print(f"round {r + 1}: {n} blocks {samples[n][-1]['wall_s']:.2f} s wall, "
                   f"{samples[n][-1]['cpu_s']:.2f} s cpu", flush=True)
     medians = {n: {k: statistics.median(s[k] for s in samples[n]) for k in samples[n][0]} for n in sizes}
@@ -104,13 +119,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     result: dict[str, Any] = {
         "model": "residual stack (conv-BN-ReLU, conv-BN, add, ReLU per block), 64 channels, built on meta",
         "input": list(INPUT),
-        "sizes": {n: {"blocks": n, "modules": module_count(models[n])} for n in sizes},
+        "sizes": {n: {"blocks": n, "modules": module_count(residual_stack(n))} for n in sizes},
         "rounds": rounds, "samples": samples, "medians": medians,
         "growth": growth, "limit": limit, "pass": growth["cpu_s"] <= limit and growth["wall_s"] <= limit,
     }
     if args.profile:
-        small_stats, small_text = profile(models[small], 40)
-        large_stats, large_text = profile(models[large], 40)
+        small_stats, small_text = profile(residual_stack(small), 40)
+        large_stats, large_text = profile(residual_stack(large), 40)
         for n, text in ((small, small_text), (large, large_text)):
             path = args.output.with_name(f"growth_profile_{n}.txt")
             path.write_text(text)
@@ -124,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"\n{'blocks':>7} {'modules':>8} {'wall s':>8} {'cpu s':>8} {'collect after s':>16}")
     for n in sizes:
         m = medians[n]
-        print(f"{n:>7,} {module_count(models[n]):>8,} {m['wall_s']:>8.3f} {m['cpu_s']:>8.3f} "
+        print(f"{n:>7,} {result['sizes'][n]['modules']:>8,} {m['wall_s']:>8.3f} {m['cpu_s']:>8.3f} "
               f"{m['collect_after_s']:>16.3f}")
     verdict = "PASS" if result["pass"] else "FAIL"
     print(f"{verdict}: {small:,} -> {large:,} blocks: wall x{growth['wall_s']:.2f}, cpu x{growth['cpu_s']:.2f} "
