@@ -46,3 +46,12 @@ TOP1: dict[str, float] = {
 # Section 1's note: what other tools report for ResNet-50 (for the reconciliation).
 FVCORE_RESNET50_TOTAL = 4_111_512_576
 FLOP_COUNTER_RESNET50 = 8_178_368_512
+
+# Modern torchvision-layout models, from torchvision's own weight metadata (not yet in REFERENCES.md):
+# name -> (params, GFLOPS as torchvision prints it: conv + linear + attention MACs in billions, 2
+# decimals, ImageNet acc@1 of IMAGENET1K_V1).
+TORCHVISION_MODERN: dict[str, tuple[int, float, float]] = {
+    "efficientnet_b0": (5_288_548, 0.39, 77.692),
+    "convnext_tiny": (28_589_128, 4.46, 82.520),
+    "vit_b_16": (86_567_656, 17.56, 81.072),
+}

@@ -157,6 +157,7 @@ def test_latex_escape_writes_every_special_and_sign_as_latex() -> None:
     ["compare", "lenet5", "resnet18"],
     ["list", "vgg1*"],
     ["latency", "--from", str(REPO / "reports" / "measurements" / "cpu_resnet50.json")],
+    ["sweep", "conv_stack", "--size", "28,56"],
 ], ids=lambda args: " ".join(args[:3]) if args[0] != "latency" else "latency --from")
 def test_every_command_writes_latex_as_a_tabular(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     text = run(capsys, *args, "--format", "latex")
@@ -173,4 +174,4 @@ def test_format_choices_are_the_writers_formats() -> None:
                 assert list(param.type.choices) == list(FORMATS), command.name
                 with_choice.append(command.name)
     # `figures --format` takes image formats; every other command with tables offers all of FORMATS
-    assert sorted(with_choice) == ["compare", "erf", "latency", "list", "rf", "summary"]
+    assert sorted(with_choice) == ["compare", "erf", "explain", "latency", "list", "rf", "summary", "sweep"]

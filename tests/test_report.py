@@ -61,7 +61,8 @@ def _latency_file(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
-    """vgg16 alone, vgg16 with measured latency, and resnet18 beside googlenet, written by the CLI."""
+    """vgg16 alone, vgg16 with measured latency, resnet18 beside googlenet, and resnet18 with a what-if
+    sweep, written by the CLI."""
     out = tmp_path_factory.mktemp("reports")
     vgg16 = archstat.analyze("vgg16")
     two = (archstat.analyze("resnet18"), archstat.analyze("googlenet"))
@@ -70,6 +71,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Report]:
         "vgg16": (["vgg16"], [], (vgg16,), 2),
         "vgg16_latency": (["vgg16"], ["--latency", str(latency)], (vgg16,), 4),
         "resnet18_googlenet": (["resnet18", "googlenet"], [], two, 5),
+        "resnet18_sweep": (["resnet18"], ["--sweep", "size=128:256:64"], two[:1], 3),
     }
     made = {}
     for name, (models, extra, analyses, plots) in runs.items():
@@ -98,6 +100,8 @@ def test_page_states_the_numbers_and_conventions(reports: dict[str, Report]) -> 
     for formula in CONVENTIONS.values():
         assert html.escape(formula) in text
     assert "not measured" in text
+    swept = reports["resnet18_sweep"].path.read_text(encoding="utf-8")
+    assert "What if" in swept and "MACs ∝ size^2.00" in swept
     assert "Measured latency per layer" not in text
 
 
@@ -238,6 +242,7 @@ def _check_search(page: Any, table: str, analysis: Analysis, term: str) -> None:
 
 @pytest.mark.parametrize(("name", "term"), [
     ("vgg16", "classifier"), ("vgg16_latency", "maxpool"), ("resnet18_googlenet", "layer3"),
+    ("resnet18_sweep", "layer2"),
 ])
 def test_report_in_chromium(browser: Any, reports: dict[str, Report], tmp_path: Path, name: str, term: str) -> None:
     report = reports[name]

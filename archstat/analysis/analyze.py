@@ -24,7 +24,17 @@ from archstat.analysis.inputs import (
 )
 from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.ops.costs import CATEGORIES
-from archstat.analysis.records import Analysis, CategoryCost, CumulativeShare, LayerStats, Totals
+from archstat.analysis.records import (
+    Analysis,
+    CategoryCost,
+    CumulativeShare,
+    DataFlow,
+    FlowOp,
+    LayerSpec,
+    LayerStats,
+    OpStats,
+    Totals,
+)
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
 from archstat.analysis.tracing.execution import (
@@ -40,6 +50,7 @@ from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
+from archstat.analysis.training import GPU_MEMORY_GIB, TrainingSetup, train_step
 from archstat.errors import (
     ArchstatError,
     DataDependentError,
@@ -151,6 +162,7 @@ class _NeedsValues(DataDependentError):
         self.traced_bytes = traced_bytes   # every tensor the meta run made before the op
 
 
+@collector_paused()   # see collector_paused: full collections inside the call grew with the model
 def analyze(
     model_or_name: str | nn.Module,
     input_shape: Sequence[int] | None = None,
@@ -162,6 +174,11 @@ def analyze(
     label: str | None = None,
     receptive_fields: bool = True,
     cpu_fallback_bytes: int = CPU_FALLBACK_BYTES,
+    training: bool = False,
+    freeze: Sequence[str] = (),
+    optimizer: str = "adam",
+    amp: str | None = None,
+    gpu_memory: Sequence[float] = GPU_MEMORY_GIB,
 ) -> Analysis:
     """Per-layer shapes, parameters, MACs, FLOPs and memory of a model (see `CONVENTIONS`).
 
@@ -179,7 +196,14 @@ def analyze(
     off); `Analysis.fallback_reason` then names the op and the layer. Otherwise it is a
     `DataDependentError` naming them and `device='cpu'`. The model comes back as it came in
     (`preserved_state`). `receptive_fields=False` skips the receptive-field rules.
+
+    `training=True` also counts a training step (`Analysis.training`, see `analysis.training`):
+    a train-mode forward and a backward from the output, split into input and weight gradients,
+    with `freeze` patterns (`"features.*"`) frozen for the what-if, and the memory the step holds
+    with `optimizer` ("sgd", "momentum", "adam", "adamw") and `amp` ("bf16", "fp16": fp32 master
+    copies), with the largest batch fitting each of `gpu_memory` GiB (() skips the search).
     """
+    setup = TrainingSetup(tuple(freeze), optimizer, amp, tuple(gpu_memory)) if training else None
     if input_shape is not None and inputs is not None:
         raise UsageError("give input_shape or inputs, not both")
     torch_dtype = resolve_dtype(dtype)
@@ -188,15 +212,8 @@ def analyze(
     model, label = loaded.module, label or loaded.label
     call = _call_for(loaded, input_shape, inputs)
     default = not loaded.declared and input_shape is None and inputs is None
-    with collector_paused():
-        return _analyze_with_fallback(model, label, call, default, torch_dtype, torch_device, receptive_fields,
-                                      cpu_fallback_bytes)
-
-
-def _analyze_with_fallback(model: nn.Module, label: str, call: Call, default: bool, torch_dtype: torch.dtype,
-                           torch_device: torch.device, receptive_fields: bool, cpu_fallback_bytes: int) -> Analysis:
     try:
-        return _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
     except _NeedsValues as error:
         need = fallback_bytes(model, torch_dtype, error.traced_bytes)
         if cpu_fallback_bytes <= 0:
@@ -206,9 +223,12 @@ def _analyze_with_fallback(model: nn.Module, label: str, call: Call, default: bo
                 f"{error} (the automatic cpu retry would need about {_mib(need)}, over "
                 f"{DataDependentError.LIMIT}={_mib(cpu_fallback_bytes)})", error.reason
             ) from error
-        analysis = _analyze_loaded(_with_values(model), label, call, default, torch_dtype, torch.device("cpu"),
-                                   receptive_fields)
-        return replace(analysis, fallback_reason=error.reason)
+        model, torch_device = _with_values(model), torch.device("cpu")
+        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+        analysis = replace(analysis, fallback_reason=error.reason)
+    if setup is None:
+        return analysis
+    return replace(analysis, training=train_step(model, analysis, call, torch_dtype, torch_device, setup))
 
 
 def fallback_bytes(model: nn.Module, dtype: torch.dtype, traced_bytes: int) -> int:
@@ -254,9 +274,11 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
             made = materialize(call, dtype, device)
             held = tensors_of(made)
             with dynamo_deferred(), dense_encoders(model, tree.modules):
-                with swapped(tree, tensors), recording(model, tree.modules) as (trace, recorder), torch.no_grad():
+                with swapped(tree, tensors), recording(model, modules=tree.modules) as (trace, recorder), \
+                        torch.no_grad():
                     for t in held:
                         recorder.allocate(t, -1)
+                        recorder.mark_input(t)
                     if receptive_fields and held and held[0].is_floating_point():
                         x = held[0]
                         recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
@@ -417,7 +439,33 @@ def _assemble(
         cumulative=_cumulative(rows),
         inputs=inputs.text,
         default_input=inputs.default,
+        flow=_flow(trace),
+        ops=tuple(OpStats(op.name, op.call, op.category, op.cost.macs if op.cost else 0,
+                          op.cost.flops if op.cost else 0, op.supported) for op in trace.ops),
     )
+
+
+def _flow(trace: Trace) -> DataFlow:
+    """The recorded data flow, with the kernel and stride of every conv and pool call."""
+    ops = tuple(FlowOp(op.name, op.call, op.category, sources)
+                for op, sources in zip(trace.ops, trace.op_sources, strict=True))
+    specs = {i: spec for i, call in enumerate(trace.calls) if (spec := _spec(call.module)) is not None}
+    return DataFlow(ops, tuple(c.first_op for c in trace.calls), tuple(c.output_sources for c in trace.calls),
+                    specs)
+
+
+_SPATIAL = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)
+
+
+def _spec(module: nn.Module) -> LayerSpec | None:
+    if not isinstance(module, _SPATIAL):
+        return None
+    kernel, stride = module.kernel_size, module.stride or module.kernel_size
+
+    def as_tuple(v: Any) -> tuple[int, ...]:
+        return tuple(int(x) for x in v) if isinstance(v, (tuple, list)) else (int(v),)
+
+    return LayerSpec(as_tuple(kernel), as_tuple(stride), int(getattr(module, "groups", 1)))
 
 
 def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:

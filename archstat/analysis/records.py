@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
@@ -81,6 +81,18 @@ class LayerStats:
 
 
 @dataclass(frozen=True, slots=True)
+class OpStats:
+    """One executed ATen op and what it cost, charged to the innermost module call that ran it."""
+
+    name: str                        # "convolution", "relu_"
+    call: int                        # index of that call's row in `Analysis.layers`; -1 outside any module
+    category: str | None             # None: free (a view, cat, ...) or unsupported
+    macs: int
+    flops: int
+    supported: bool                  # False: no formula, counted as 0 and the totals are partial
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Whole-model figures. Parameters are counted once even when shared."""
 
@@ -117,6 +129,9 @@ class Growth:
     final: LayerStats | None             # the layer with the largest field
     covering: LayerStats | None          # the first layer whose field spans the whole input
     input_size: tuple[int, ...]          # spatial size of the input
+    # the first leaf layer whose output sees the whole input through a global op (a global pool,
+    # squeeze-and-excitation, a linear layer or attention over positions), if any
+    global_from: LayerStats | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Rows by their layer index."""
@@ -125,6 +140,7 @@ class Growth:
             "final": self.final.index if self.final is not None else None,
             "covering": self.covering.index if self.covering is not None else None,
             "input_size": list(self.input_size),
+            "global_from": self.global_from.index if self.global_from is not None else None,
         }
 
 
@@ -149,6 +165,143 @@ class CumulativeShare:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowOp:
+    """One executed op in the data-flow graph: the module call it ran in and the ops it read."""
+
+    name: str                        # "convolution", "add_", "cat"
+    call: int                        # index of the innermost module call (row) that ran it
+    category: str | None             # None: an op with no arithmetic (view, cat, ...)
+    sources: tuple[int, ...]         # indices of the ops whose outputs it read; -1: a model input
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    """What a drawing says about a conv or pool layer besides its shapes (read from the module)."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    groups: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DataFlow:
+    """Which op fed which in the recorded forward; `archstat.analysis.graph` draws boxes from it."""
+
+    ops: tuple[FlowOp, ...] = ()
+    first_op: tuple[int, ...] = ()                  # per row: index of its first op
+    output_sources: tuple[tuple[int, ...], ...] = ()   # per row: the ops that made its outputs
+    specs: Mapping[int, LayerSpec] = field(default_factory=dict)   # row index -> conv/pool spec
+
+
+@dataclass(frozen=True, slots=True)
+class StepCost:
+    """A training step's arithmetic: the training-mode forward, and the backward split into the
+    work that yields activations' gradients (input) and parameters' gradients (weight)."""
+
+    forward_macs: int = 0
+    forward_flops: int = 0
+    input_grad_macs: int = 0
+    input_grad_flops: int = 0
+    weight_grad_macs: int = 0
+    weight_grad_flops: int = 0
+
+    @property
+    def backward_macs(self) -> int:
+        """Input plus weight gradient MACs."""
+        return self.input_grad_macs + self.weight_grad_macs
+
+    @property
+    def backward_flops(self) -> int:
+        """Input plus weight gradient FLOPs."""
+        return self.input_grad_flops + self.weight_grad_flops
+
+    @property
+    def step_macs(self) -> int:
+        """Forward plus backward MACs."""
+        return self.forward_macs + self.backward_macs
+
+    @property
+    def step_flops(self) -> int:
+        """Forward plus backward FLOPs."""
+        return self.forward_flops + self.backward_flops
+
+    def __add__(self, other: StepCost) -> StepCost:
+        return StepCost(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def to_dict(self) -> dict[str, int]:
+        """The documented fields (forward, backward, their split)."""
+        return {
+            "forward_macs": self.forward_macs, "forward_flops": self.forward_flops,
+            "backward_macs": self.backward_macs, "backward_flops": self.backward_flops,
+            "input_grad_macs": self.input_grad_macs, "weight_grad_macs": self.weight_grad_macs,
+            "input_grad_flops": self.input_grad_flops, "weight_grad_flops": self.weight_grad_flops,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingMemory:
+    """What one training step holds, in bytes, each figure by its convention (`MEMORY_CONVENTIONS`
+    in `archstat.analysis.training`); `largest_batch` maps GPU GiB to the largest batch whose
+    total fits (0: not even one; None: not searched)."""
+
+    optimizer: str
+    amp: str | None
+    batch: int
+    param_bytes: int
+    grad_bytes: int
+    optimizer_state_bytes: int
+    master_weight_bytes: int
+    saved_activation_bytes: int
+    largest_batch: Mapping[float, int | None]
+
+    @property
+    def total_bytes(self) -> int:
+        """Everything above: the memory a step holds between its forward and its update."""
+        return (self.param_bytes + self.grad_bytes + self.optimizer_state_bytes + self.master_weight_bytes
+                + self.saved_activation_bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON (`largest_batch` keyed by GiB as text: "24", "40", "80", "141")."""
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "largest_batch"}
+        out["total_bytes"] = self.total_bytes
+        out["largest_batch"] = {f"{gib:g}": n for gib, n in self.largest_batch.items()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    """`analyze(..., training=True)`: the step's cost, whole, per category and per row (`layers[i]`
+    belongs to `Analysis.layers[i]`), and its memory."""
+
+    mode: str                        # "train", or "eval" when a train-mode forward could not run
+    frozen: tuple[str, ...]          # the freeze patterns applied
+    trainable_params: int            # after the freeze
+    totals: StepCost
+    by_category: Mapping[str, StepCost]
+    layers: tuple[StepCost, ...]
+    unsupported: Mapping[str, int]   # backward op name -> calls with no formula
+    memory: TrainingMemory
+
+    @property
+    def partial(self) -> bool:
+        """Some backward op had no formula."""
+        return bool(self.unsupported)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`totals.training` of the JSON schema."""
+        return {
+            **self.totals.to_dict(),
+            "mode": self.mode,
+            "frozen": list(self.frozen),
+            "trainable_params": self.trainable_params,
+            "partial": self.partial,
+            "unsupported_ops": dict(self.unsupported),
+            "by_category": {name: cost.to_dict() for name, cost in self.by_category.items()},
+            "memory": self.memory.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """What `archstat.analyze` returns: per-layer rows, totals and the conventions used."""
 
@@ -165,6 +318,9 @@ class Analysis:
     inputs: str = ""                 # every input, as `analysis.inputs.describe` names them
     default_input: bool = False      # the model declared no input and none was given: DEFAULT_INPUT
     fallback_reason: str | None = None   # why a meta analysis was run again on the cpu ("aten.nonzero at ...")
+    flow: DataFlow = field(default_factory=DataFlow)   # the data-flow graph (not in the JSON)
+    ops: tuple[OpStats, ...] = ()    # every executed op in order (not in the JSON schema)
+    training: Training | None = None     # `analyze(..., training=True)`: the step's cost and memory
 
     @property
     def conventions(self) -> Mapping[str, str]:
@@ -175,13 +331,17 @@ class Analysis:
         """Rows down to `depth` (None: every row); the model's own row is left out."""
         return [r for r in self.layers if r.depth > 0 and (depth is None or r.depth <= depth)]
 
+    def ops_of(self, row: LayerStats) -> list[OpStats]:
+        """The ops charged to `row` itself (not to the calls inside it)."""
+        return [op for op in self.ops if op.call == row.index]
+
     def leaves(self) -> list[LayerStats]:
         """The rows of modules without children, in execution order."""
         return [r for r in self.layers if r.is_leaf and r.depth > 0]
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON schema (see README, "JSON schema")."""
-        return {
+        out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "input_shape": list(self.input_shape),
@@ -199,6 +359,11 @@ class Analysis:
             "growth": self.growth.to_dict(),
             "cumulative": [share.to_dict() for share in self.cumulative],
         }
+        if self.training is not None:
+            out["totals"]["training"] = self.training.to_dict()
+            for layer, cost in zip(out["layers"], self.training.layers, strict=True):
+                layer["training"] = cost.to_dict()
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         """The schema as JSON text."""

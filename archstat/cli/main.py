@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import click
 
-from archstat.cli import compare, erf, figures, latency, listing, report, rf, summary
+from archstat.cli import compare, diagram, erf, explain, figures, latency, listing, report, rf, summary, sweep
 from archstat.errors import ArchstatError, exit_call, one_line
 
 
@@ -27,7 +27,7 @@ def cli(ctx: click.Context) -> None:
 
 COMMANDS: tuple[click.Command, ...] = (
     listing.list_command, summary.summary, rf.rf, compare.command, figures.command, latency.command,
-    report.command, erf.command,
+    report.command, erf.command, diagram.command, explain.command, sweep.command,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 
 def lrn(*, k: float = 2.0) -> nn.LocalResponseNorm:
@@ -50,3 +51,26 @@ class BnReluConv(nn.Sequential):
         self.norm = nn.BatchNorm2d(in_channels)
         self.relu = nn.ReLU(inplace=True)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False)
+
+
+class StochasticDepth(nn.Module):
+    """Stochastic depth per sample ("row" mode, Huang et al. 2016): in training, drop a residual
+    branch's output for each sample with probability ``p`` and scale the survivors by 1 / (1 − p);
+    in eval, the identity. No parameters, so it changes no count."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"drop probability must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        keep = torch.empty((x.shape[0],) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
+        keep.bernoulli_(survival)
+        return x * (keep / survival if survival > 0.0 else keep)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -25,8 +25,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from archstat.errors import ArchstatError, one_line
+from archstat.report import messages
 from archstat.report.output import atomic_write
-from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply
+from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply, ticks_125
+from archstat.report.sweep_figure import size_sweep_figure
 from archstat.report.table import Column, Document, Table
 from archstat.report.writers import write_csv, write_latex, write_markdown
 from archstat.studies import lectures
@@ -299,12 +301,6 @@ VGG_COLUMNS = (
 RF_TITLE = "Receptive field vs compute: GoogLeNet and ResNet-50 outgrow the input, VGG16 never does"
 
 
-def _ticks_125(low: float, high: float) -> list[float]:
-    """1-2-5 ticks covering [low, high] on a log axis."""
-    return [m * 10.0**e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-            for m in (1, 2, 5) if low / 2 <= m * 10.0**e <= high * 2]
-
-
 def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
     """The largest field so far against the MACs spent so far, one step line per network."""
     fig = go.Figure()
@@ -339,7 +335,7 @@ def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
           subtitle=("largest field of any layer so far, on a 224×224 input; a merge (residual add, Inception "
                     "concat) takes the largest of its paths"))
     low, high = df["cum_macs"].min() / 1e9, df["cum_macs"].max() / 1e9
-    ticks = _ticks_125(low, high)
+    ticks = ticks_125(low, high)
     fig.update_xaxes(type="log", range=[math.log10(low) - 0.15, math.log10(high) + 0.55], tickfont={"size": TICK_SIZE},
                      tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     fig.update_yaxes(rangemode="tozero", tickfont={"size": TICK_SIZE})
@@ -556,6 +552,17 @@ ERF_COLUMNS = (
 )
 
 
+# -- 8. cost and memory against input size ----------------------------------------------------------
+
+SWEEP_COLUMNS = (
+    _text_col("network", "display"), _column("size (px)", "size"), _column("params", "params"),
+    _column("GMACs", "macs", _g), _column("activations (MiB)", "activation_mib", _mib),
+    _column("final RF (px)", "rf_px"), _column("RF / input", "rf_coverage", lambda v: f"{float(v):.2f}"),
+    _column("MACs exponent", "macs_exponent", lambda v: f"{float(v):.2f}"),
+    _column("memory exponent", "activation_exponent", lambda v: f"{float(v):.2f}"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class GalleryFigure:
     """One figure of the gallery: its file stem, title, data, builder, table columns and note."""
@@ -591,6 +598,12 @@ GALLERY = (
                   "Each network at its own initialisation (seed 0), input 3×128×128, 4 Gaussian inputs; the plain "
                   "stack is 16 3×3 convs of 16 channels with ReLU; ERF/TRF 95% = fewest pixels holding 95% of "
                   "the gradient mass over the theoretical field clipped to the input."),
+    GalleryFigure("08_size_sweep", messages.text("sweep.lecture.title"), lectures.size_sweep, size_sweep_figure,
+                  SWEEP_COLUMNS,
+                  "Batch 1, float32, square inputs from 96 to 512 px, each analysed on meta; GoogLeNet's 7×7 average "
+                  "pool made global (as torchvision's) so that it runs at every size, the same arithmetic at 224; "
+                  "VGG16 keeps its adaptive 7×7 pool, whose averaging widens the field when it resamples; exponent "
+                  "= log-log least-squares slope against size; RF / input = final receptive field over the input."),
 )
 
 
@@ -771,4 +784,8 @@ def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("sv
             written += files
             if on_figure is not None:
                 on_figure(entry, files)
+    if formats:
+        from archstat.report.diagram_gallery import write_diagrams
+
+        written += write_diagrams(directory)
     return written

@@ -32,6 +32,9 @@ from archstat.report import style, units
 from archstat.report.erf import erf_figure, erf_lines
 from archstat.report.rf_growth import growth_lines
 from archstat.report.summary import COLUMNS, field_text, summary_lines, title
+from archstat.report.sweep import summary_lines as sweep_lines
+from archstat.report.sweep_figure import sweep_figure
+from archstat.studies.sweep import Sweep
 from archstat.version import __version__
 
 MIB = 1 << 20
@@ -333,8 +336,27 @@ def _definitions(lines: Iterable[tuple[str, str]], css: str) -> str:
     ) + "</dl>"
 
 
+def _diagram(analysis: Analysis, lang: str = "en") -> str:
+    """The architecture drawn from the same forward (`archstat diagram`'s SVG at its automatic depth)."""
+    from archstat.analysis.graph import build_graph
+    from archstat.errors import ArchstatError
+    from archstat.report.diagram import layout, svg
+    from archstat.report.messages import text
+
+    head = f"<h3>{esc(text('diagram.report_heading', lang))}</h3>"
+    if not analysis.flow.ops:
+        return head + '<p class="note">No recorded data flow to draw.</p>'
+    try:
+        picture = svg(layout(build_graph(analysis), annotate=("params",), lang=lang))
+    except ArchstatError as exc:   # no Graphviz on this machine: the rest of the report stands
+        return head + f'<p class="note">{esc(str(exc))}</p>'
+    return (head + f'<p class="caption">{esc(text("diagram.report_note", lang))}</p>'
+            f'<div class="diagram" style="max-width:1280px">{picture}</div>')
+
+
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
-                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None) -> str:
+                   latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None,
+                   sweeps: Sequence[Sweep] = ()) -> str:
     grown = analysis.growth
     lines = summary_lines(analysis)
     split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
@@ -347,6 +369,7 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
     ]
     profile = profile_figure(analysis)
     parts.append(figures.div(profile) if profile else '<p class="note">No layer has parameters, MACs or outputs.</p>')
+    parts.append(_diagram(analysis))
     parts.append("<h3>Receptive field</h3>")
     parts.append(f'<p class="caption">{esc(" · ".join(growth_lines(analysis, grown)[1:]))}</p>')
     fig = rf_figure(analysis, grown)
@@ -355,6 +378,11 @@ def _model_section(index: int, analysis: Analysis, figures: _Figures,
         parts.append("<h3>Effective receptive field</h3>")
         parts.append(f'<p class="caption">{esc(" · ".join(erf_lines(erf)[:2]))}</p>')
         parts.append(figures.div(erf_figure(erf)))
+    if sweeps:
+        parts.append("<h3>What if</h3>")
+        for sweep, line in zip(sweeps, sweep_lines(sweeps), strict=True):
+            parts.append(f'<p class="caption">{esc(line)}</p>')
+            parts.append(figures.div(sweep_figure(sweep)))
     parts.append("<h3>Latency</h3>")
     if latency is None:
         parts.append('<p class="note not-measured">Latency: <strong>not measured</strong>. Pass '
@@ -419,9 +447,10 @@ def _conventions(analyses: Sequence[Analysis]) -> str:
 
 
 def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] | None = None,
-                  erf: Sequence[ERFResult | None] = ()) -> str:
+                  erf: Sequence[ERFResult | None] = (), sweeps: Sequence[Sweep] = ()) -> str:
     """The whole report as one HTML document; `latency` holds measured results, at most one per model;
-    `erf`, when given, the effective receptive field of each model (in order)."""
+    `erf`, when given, the effective receptive field of each model (in order); `sweeps` what-if
+    sweeps, each shown in the section of the analysis of the same model."""
     if not analyses:
         raise UsageError("a report needs at least one model")
     measured = match_latency(latency or (), analyses)
@@ -429,7 +458,8 @@ def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult]
     names = ", ".join(a.model for a in analyses)
     sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []
     fields = list(erf) + [None] * (len(analyses) - len(erf))
-    sections += [_model_section(i, a, figures, measured.get(i), fields[i]) for i, a in enumerate(analyses)]
+    sections += [_model_section(i, a, figures, measured.get(i), fields[i], [s for s in sweeps if s.model == a.model])
+                 for i, a in enumerate(analyses)]
     sections.append(_conventions(analyses))
     nav = "".join(f'<a href="#model-{i}">{esc(a.model)}</a>' for i, a in enumerate(analyses))
     if len(analyses) > 1:

@@ -52,17 +52,24 @@ def growth_lines(analysis: Analysis, grown: Growth) -> list[str]:
             f"final field {field_text(final.rf)} px at {final.path or analysis.model} "
             f"(jump {_per_axis(final.rf, 'jump')}, padding {_per_axis(final.rf, 'padding')})"
         )
+    # where the field is first lost: a leaf if any (the root's field is lost too, from the same op)
+    unknown = sorted((r for r in analysis.layers if r.rf is not None and r.rf.unknown), key=lambda r: not r.is_leaf)
     if grown.covering is not None:
         lines.append(f"the field first covers the whole {size} input at {grown.covering.path}")
+    elif grown.global_from is not None:
+        lines.append(f"the windowed field never spans the whole {size} input; every unit sees all of it "
+                     f"from {grown.global_from.path} ({grown.global_from.type}, a global op) on")
+    elif unknown:
+        lines.append(f"whether the field covers the whole {size} input is unknown (not modelled, see ?)")
     else:
         lines.append(f"the field never covers the whole {size} input")
     unaligned = [r for r in analysis.layers if r.rf is not None and r.rf.unaligned]
     if unaligned:
         lines.append(f"† unaligned merges: {unaligned[0].path}: {unaligned[0].rf.unaligned if unaligned[0].rf else ''}"
                      + (f" (+{len(unaligned) - 1} more)" if len(unaligned) > 1 else ""))
-    unknown = [r for r in analysis.layers if r.rf is not None and r.rf.unknown]
     if unknown:
-        lines.append(f"? not modelled from {unknown[0].path}: {unknown[0].rf.unknown if unknown[0].rf else ''}")
+        first = unknown[0]
+        lines.append(f"? not modelled from {first.path or analysis.model}: {first.rf.unknown if first.rf else ''}")
     lines.append("RF in input pixels per axis; jump = effective stride; padding = effective padding P "
                  "(unit u is centred on u·jump − P + (RF − 1)/2)")
     return lines
@@ -75,6 +82,7 @@ def growth_dict(analysis: Analysis, grown: Growth) -> dict[str, Any]:
         "input_shape": list(analysis.input_shape),
         "final": {"path": grown.final.path, **grown.final.rf.to_dict()} if grown.final and grown.final.rf else None,
         "covers_input_at": grown.covering.path if grown.covering else None,
+        "global_from": grown.global_from.path if grown.global_from else None,
         "layers": [
             {"path": r.path, "type": r.type, "output_shape": list(r.output_shape),
              "rf": r.rf.to_dict() if r.rf else None}

@@ -3,6 +3,7 @@ every axis. Figures are built with plotly; `apply` sets the shared layout."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # Slide size: 16:9 at a resolution where 18 px text stays readable on a projector.
@@ -44,3 +45,9 @@ def apply(fig: Any, title: str, *, x_title: str | None = None, y_title: str | No
     if y_title is not None:
         fig.update_yaxes(title_text=y_title)
     return fig
+
+
+def ticks_125(low: float, high: float) -> list[float]:
+    """1-2-5 ticks covering [low, high] on a log axis."""
+    return [m * 10.0**e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+            for m in (1, 2, 5) if low / 2 <= m * 10.0**e <= high * 2]

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.field import Field
+from archstat.measure.results import LatencyResult
 from archstat.report import units
 from archstat.report.table import Column, Document, Note, Table, Value
+from archstat.report.training import cost_table, memory_table, training_columns
 
 
 def _params(row: LayerStats) -> str:
@@ -166,10 +168,18 @@ def facts(analysis: Analysis) -> tuple[tuple[str, Value], ...]:
 def summary_table(analysis: Analysis, depth: int | None = None) -> Table:
     """The per-layer table down to `depth`, containers indented and muted, the summary as notes."""
     notes = tuple(Note(label, text, alert=label == "PARTIAL") for label, text in summary_lines(analysis))
-    return Table.build(title(analysis), LAYER_COLUMNS, analysis.rows(depth), indent=lambda r: max(r.depth - 1, 0),
+    columns = LAYER_COLUMNS
+    if analysis.training is not None:
+        columns += training_columns(analysis.training)
+    return Table.build(title(analysis), columns, analysis.rows(depth), indent=lambda r: max(r.depth - 1, 0),
                        muted=lambda r: not r.is_leaf, notes=notes, facts=facts(analysis))
 
 
-def summary_document(analysis: Analysis, depth: int | None = None) -> Document:
-    """What `archstat summary` prints; its JSON is the analysis's documented schema."""
-    return Document((summary_table(analysis, depth),), data=analysis.to_dict())
+def summary_document(analysis: Analysis, depth: int | None = None, measured: LatencyResult | None = None) -> Document:
+    """What `archstat summary` prints; its JSON is the analysis's documented schema. With a training
+    step, its cost and memory tables follow (`measured`: a latency result whose CUDA peak stands
+    beside the memory estimate)."""
+    tables: tuple[Table, ...] = (summary_table(analysis, depth),)
+    if analysis.training is not None:
+        tables += (cost_table(analysis, analysis.training), memory_table(analysis, analysis.training, measured))
+    return Document(tables, data=analysis.to_dict())

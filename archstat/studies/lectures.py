@@ -20,6 +20,7 @@ from archstat.analysis.rf.erf import effective_fields, seeded
 from archstat.analysis.rf.stack import analyze_stack, parse_stack
 from archstat.models import list_models, model_info
 from archstat.registry import INPUT_SIZE_ATTR, Kind
+from archstat.studies.sweep import Swept, sweep
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +37,9 @@ ERF_SEED = 0
 PLAIN_DEPTH = 16
 PLAIN_WIDTH = 16
 ERF_DIGITS = 3
+
+# Figure 8: cost and memory against input size, from 96 to 512 px in steps of 32.
+SWEEP_SIZES = "96:512:32"
 
 # Figure 1: stacks of 3×3 convs against the single conv of the same field, C → C, no bias.
 STACK_CHANNELS = (32, 64, 128, 256, 512)
@@ -396,5 +400,54 @@ def erf_vs_trf(names: Sequence[str] = ERF_NETWORKS) -> pd.DataFrame:
                 "ratio_95_pct": round(100 * layer.ratio_95, ERF_DIGITS - 2),
                 "erf_exponent": round(result.fit.erf_exponent or 0.0, ERF_DIGITS - 1),
                 "trf_exponent": round(result.fit.trf_exponent or 0.0, ERF_DIGITS - 1),
+            })
+    return pd.DataFrame.from_records(records)
+
+
+def _size_agnostic(name: str) -> nn.Module:
+    """The zoo network on meta; GoogLeNet's 7×7 average pool (the paper's, which fixes the input at
+    224) becomes a global one, as torchvision has it, so that it runs at every size (the same
+    arithmetic at 224)."""
+    with torch.device("meta"):
+        model = model_info(name).builder()
+    if name == "googlenet":
+        model.avgpool = nn.AdaptiveAvgPool2d(1)
+    return model
+
+
+def size_sweep(names: Sequence[str] = CONTRASTED, sizes: str = SWEEP_SIZES) -> pd.DataFrame:
+    """Figure 8: MACs and memory of each network against its input size (batch 1, square inputs).
+
+    One row per network and size, with the power-law exponents of MACs and activation memory
+    (layer outputs) against size, and `covered_until` on the largest size the final receptive
+    field still covers (from `archstat.studies.sweep`).
+    """
+    import pandas as pd
+
+    records = []
+    swept = Swept.of("size", sizes)
+    for name in names:
+        result = sweep(_size_agnostic(name), swept, label=name)
+        mark = result.marks.get("rf_covers")
+        for point in result.points:
+            records.append({
+                "model": name,
+                "display": DISPLAY.get(name, name),
+                "size": point.value,
+                "input": "x".join(map(str, point.input_shape[1:])),
+                "params": point.params,
+                "macs": point.macs,
+                "gmacs": round(point.macs / 1e9, 4),
+                "flops": point.flops,
+                "activation_bytes": point.activation_bytes,
+                "activation_mib": round(point.activation_bytes / MIB, 2),
+                "peak_activation_bytes": point.peak_activation_bytes,
+                "training_activation_bytes": point.training_activation_bytes,
+                "rf_px": max(point.rf_px) if point.rf_px else None,
+                "rf_coverage": point.rf_coverage,
+                "covered_until": bool(mark and mark["until"] and mark["value"] == point.value),
+                "macs_exponent": round(result.fits["macs"].exponent, 2),
+                "activation_exponent": round(result.fits["activation_bytes"].exponent, 2),
+                "paper_input": model_info(name).input_size[-1],
             })
     return pd.DataFrame.from_records(records)

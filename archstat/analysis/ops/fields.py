@@ -95,8 +95,9 @@ def reduction(fields: Sequence[Field], out: Tensor, /, *, self: Tensor, dim: Seq
 
 @rule(aten.mm, aten.addmm)
 def matmul(fields: Sequence[Field], out: Tensor, /, **_: Any) -> Field:
-    """A matrix product mixes every position."""
-    return Field.whole_input()
+    """A matrix product mixes every position (an FC layer after flatten); one that reads a map whose
+    field is already not modelled (a channels-last Linear after a permute) keeps it not modelled."""
+    return next((f for f in fields if f.unknown), Field.whole_input())
 
 
 @rule(aten.constant_pad_nd)

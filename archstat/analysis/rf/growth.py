@@ -56,7 +56,8 @@ def compute_growth(layers: Sequence[LayerStats], input_shape: Sequence[int]) -> 
         (r for r in rows if r.rf is not None and all(a.size >= s for a, s in zip(r.rf.axes, size, strict=False))),
         None,
     )
-    return Growth(rows, final, covering, size)
+    global_from = next((r for r in layers if r.is_leaf and r.rf is not None and r.rf.whole), None)
+    return Growth(rows, final, covering, size, global_from)
 
 
 def growth(analysis: Analysis) -> Growth:

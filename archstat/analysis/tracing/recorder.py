@@ -60,6 +60,7 @@ class CallRecord:
     own_op_bytes: int = 0            # outputs of ops run directly in a container's forward
     category: Category | None = None
     field: Field | None = None       # receptive field of the first output
+    output_sources: tuple[int, ...] = ()   # ops that made the returned tensors (-1: a model input)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,9 @@ class Trace:
     output_allocs: set[int] = field(default_factory=set)     # held by the caller at the end
     failed_call: int | None = None                            # innermost open call on error
     failed_op: Any = None                                     # the op (overload packet) that raised
+    # Data flow, parallel to `ops`: the ops whose outputs each op read (-1: a model input). A tensor
+    # is followed by identity, so an in-place op (`relu_`, `+=`) becomes its tensor's new producer.
+    op_sources: list[tuple[int, ...]] = field(default_factory=list)
 
 
 class _StorageRef(StorageWeakRef):
@@ -147,6 +151,25 @@ class _Recorder(MetaShortcuts):
         self.leaf_flags = leaf_flags
         # Receptive field per tensor object (views differ from their base: flatten ends it).
         self.fields: dict[int, tuple[weakref.ref[torch.Tensor], Field]] = {}
+        # The op that made each tensor object (-1: a model input), for the data-flow graph.
+        self.producers: dict[int, tuple[weakref.ref[torch.Tensor], int]] = {}
+
+    # -- data flow ----------------------------------------------------------------------------
+
+    def mark_input(self, t: torch.Tensor) -> None:
+        """`t` is one of the model's inputs: the source of the data-flow graph."""
+        self.producers[id(t)] = (weakref.ref(t), -1)
+
+    def producer_of(self, t: torch.Tensor) -> int | None:
+        entry = self.producers.get(id(t))
+        return entry[1] if entry is not None and entry[0]() is t else None
+
+    def observe_flow(self, call: OpCall, index: int) -> None:
+        """The ops this one read from; then this op is the producer of its outputs."""
+        sources = (self.producer_of(t) for t in call.inputs)
+        self.trace.op_sources.append(tuple(dict.fromkeys(s for s in sources if s is not None)))
+        for t in call.outs:
+            self.producers[id(t)] = (weakref.ref(t), index)
 
     # -- receptive fields ---------------------------------------------------------------------
 
@@ -204,6 +227,8 @@ class _Recorder(MetaShortcuts):
         record = self.trace.calls[self.stack.pop()]
         record.output_shapes = tensor_shapes(output)
         first = tensors_in(output)
+        made_by = (self.producer_of(t) for t in first)
+        record.output_sources = tuple(dict.fromkeys(s for s in made_by if s is not None))
         record.field = self.field_of(first[0]) if first else None
         if not record.is_leaf:
             return
@@ -230,6 +255,7 @@ class _Recorder(MetaShortcuts):
             if self.fields:
                 self.observe_field(call)
             self.observe_cost(call, index)   # may need values the meta device lacks (roi_align's grid)
+            self.observe_flow(call, index)
         except BaseException:
             if self.trace.failed_op is None:
                 self.trace.failed_op = func.overloadpacket
@@ -279,13 +305,15 @@ def _fmt(shape: Sequence[int]) -> str:
 
 
 @contextmanager
-def recording(model: nn.Module, modules: Sequence[nn.Module] | None = None) -> Iterator[tuple[Trace, _Recorder]]:
-    """Hooks on every submodule and a dispatch mode; both removed, whatever happens. `modules`:
-    the model's modules, each once, where the caller has walked them already."""
+def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
+              modules: Sequence[nn.Module] | None = None) -> Iterator[tuple[Trace, _Recorder]]:
+    """Hooks on every submodule and a dispatch mode (a `kind` of recorder: the training pass
+    extends it); both removed, whatever happens. `modules`: the model's modules, each once, where
+    the caller has walked them already."""
     trace = Trace()
     modules = list(dict.fromkeys(model.modules())) if modules is None else modules
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
-    recorder = _Recorder(trace, leaf_flags)
+    recorder = kind(trace, leaf_flags)
     handles = []
     try:
         for m in modules:

@@ -1,0 +1,163 @@
+"""`archstat sweep`: the points table, the power laws and the marks of a sweep, and its JSON.
+
+One list of columns serves every format (see `archstat.report.table`); the JSON is
+`Sweep.to_dict()`. Every sentence comes from the message catalogue (`report.messages`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from archstat.report import units
+from archstat.report.compare import field_size
+from archstat.report.messages import DEFAULT_LANG, text
+from archstat.report.table import Column, Document, Note, Table, Value
+from archstat.studies.sweep import FIGURES, Fit, Sweep, SweepPoint, label_of
+
+# How each figure is shown: in the tables, in the laws.
+SHOW: dict[str, Callable[[Any], str]] = {
+    "params": units.exact, "macs": units.si, "flops": units.si, "activation_bytes": units.nbytes,
+    "peak_activation_bytes": units.nbytes, "training_activation_bytes": units.nbytes, "param_bytes": units.nbytes,
+}
+
+
+def axis_name(sweep: Sweep, lang: str = DEFAULT_LANG) -> str:
+    """"input size", "batch", "sequence length" or the option's name."""
+    return text(f"sweep.axis.{sweep.swept.axis}", lang, name=sweep.swept.name)
+
+
+def x_symbol(sweep: Sweep) -> str:
+    """The swept quantity in a law: size, batch, seq or the option's name."""
+    return sweep.swept.name
+
+
+def law(sweep: Sweep, figure: str, fit: Fit, lang: str = DEFAULT_LANG) -> str:
+    """"MACs ∝ size^2.00", "MACs ∝ seq^1.17, ^1.31 beyond 1,024", "parameters constant"."""
+    name = text(f"sweep.figure.{figure}", lang)
+    if abs(fit.exponent) < 0.005 and fit.breakpoint is None:
+        return text("sweep.law_constant", lang, figure=name)
+    x = x_symbol(sweep)
+    if fit.breakpoint is not None:
+        return text("sweep.law_break", lang, figure=name, x=x, exponent=f"{fit.exponent:.2f}",
+                    beyond=f"{fit.breakpoint.beyond:.2f}", at=f"{fit.breakpoint.at:,.4g}")
+    return text("sweep.law", lang, figure=name, x=x, exponent=f"{fit.exponent:.2f}")
+
+
+def mark_lines(sweep: Sweep, lang: str = DEFAULT_LANG) -> list[str]:
+    """One sentence per mark, in the order paper input, default, receptive field."""
+    lines = []
+    for name, mark in sweep.marks.items():
+        value = mark.get("label") or label_of(tuple(mark["value"]) if isinstance(mark["value"], list)
+                                              else mark["value"], sweep.swept.axis)
+        key = {"paper_input": "sweep.mark.paper_input", "default": "sweep.mark.default"}.get(name)
+        if key is None:
+            key = "sweep.mark.rf_until" if mark.get("until") else "sweep.mark.rf_from"
+        lines.append(text(key, lang, value=value))
+    return lines
+
+
+def _coverage(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.2f}"
+
+
+def point_columns(sweep: Sweep, lang: str = DEFAULT_LANG) -> tuple[Column[SweepPoint], ...]:
+    """The points table's columns: the swept value, the input, every figure, the receptive field."""
+    axis = sweep.swept.axis
+    header = text(f"sweep.header.{axis}", lang, name=sweep.swept.name)
+
+    def figure(col: str, key: str) -> Column[SweepPoint]:
+        return Column(text(f"sweep.col.{col}", lang), key, lambda p: getattr(p, key), SHOW[key])
+
+    return (
+        Column(header, "value", lambda p: p.label, numeric=axis != "option" or sweep.swept.numeric),
+        Column(text("sweep.col.input", lang), "input_shape", lambda p: p.inputs, numeric=False),
+        figure("params", "params"),
+        figure("macs", "macs"),
+        figure("flops", "flops"),
+        figure("outputs", "activation_bytes"),
+        figure("peak", "peak_activation_bytes"),
+        figure("backward", "training_activation_bytes"),
+        figure("weights", "param_bytes"),
+        Column(text("sweep.col.rf", lang), "rf_px", lambda p: field_size(p.rf_px), data=False),
+        Column("rf_px", "rf_px", lambda p: units.shape(p.rf_px) if p.rf_px else None, shown=False),
+        Column(text("sweep.col.coverage", lang), "rf_coverage", lambda p: p.rf_coverage, _coverage),
+        Column("rf_covers", "rf_covers", lambda p: p.rf_covers, shown=False),
+        Column("partial", "partial", lambda p: p.partial, shown=False),
+    )
+
+
+def _fit_rows(sweep: Sweep, lang: str) -> list[dict[str, Value]]:
+    rows: list[dict[str, Value]] = []
+    for name in FIGURES:
+        fit = sweep.fits.get(name)
+        if fit is None:
+            continue
+        brk = fit.breakpoint
+        rows.append({
+            "figure": name, "law": law(sweep, name, fit, lang), "exponent": fit.exponent,
+            "prefactor": fit.prefactor, "r2": fit.r2, "break_at": brk.at if brk else None,
+            "exponent_below": brk.below if brk else None, "exponent_beyond": brk.beyond if brk else None,
+        })
+    return rows
+
+
+def _fit_columns(lang: str) -> tuple[Column[dict[str, Value]], ...]:
+    def raw(key: str) -> Callable[[dict[str, Value]], Value]:
+        return lambda r: r[key]
+
+    def brk(r: dict[str, Value]) -> Value:
+        return (f"{r['exponent_below']:.2f} → {r['exponent_beyond']:.2f} at {r['break_at']:,.4g}"
+                if r["break_at"] is not None else None)
+
+    return (
+        Column("figure", "figure", raw("figure"), shown=False),
+        Column(text("sweep.col.law", lang), "law", raw("law"), numeric=False),
+        Column(text("sweep.col.exponent", lang), "exponent", raw("exponent"), lambda v: f"{float(v):.3f}"),
+        Column(text("sweep.col.prefactor", lang), "prefactor", raw("prefactor"), lambda v: f"{float(v):.4g}"),
+        Column(text("sweep.col.r2", lang), "r2", raw("r2"), lambda v: f"{float(v):.5f}"),
+        Column(text("sweep.col.break", lang), "breakpoint", brk, data=False),
+        Column("break_at", "break_at", raw("break_at"), shown=False),
+        Column("exponent_below", "exponent_below", raw("exponent_below"), shown=False),
+        Column("exponent_beyond", "exponent_beyond", raw("exponent_beyond"), shown=False),
+    )
+
+
+def notes(sweep: Sweep, lang: str = DEFAULT_LANG) -> tuple[Note, ...]:
+    """Conventions, what the memory columns and the field mean, the marks, and PARTIAL points."""
+    out = [
+        Note(text("sweep.note.convention", lang), text("common.macs_convention", lang)),
+        Note(text("sweep.note.memory", lang), text("sweep.note.memory_text", lang, dtype=sweep.dtype)),
+        Note(text("sweep.note.rf", lang), text("sweep.note.rf_text", lang)),
+        Note(text("sweep.note.marks", lang), " · ".join(mark_lines(sweep, lang)) or text("sweep.none", lang)),
+    ]
+    partial = [p.label for p in sweep.points if p.partial]
+    if partial:
+        out.append(Note(text("sweep.note.partial", lang), text("sweep.note.partial_text", lang,
+                                                               values=", ".join(partial)), alert=True))
+    return tuple(out)
+
+
+def sweep_document(sweep: Sweep, lang: str = DEFAULT_LANG) -> Document:
+    """The points with their notes, then the power laws; JSON as `Sweep.to_dict()`."""
+    title = text("sweep.points_title", lang, model=sweep.model, count=len(sweep.points), axis=axis_name(sweep, lang))
+    points = Table.build(title, point_columns(sweep, lang), sweep.points, notes=notes(sweep, lang))
+    tables = [points]
+    if sweep.fits:
+        fit_note = Note(text("sweep.note.fit", lang), text("sweep.note.fit_text", lang, x=x_symbol(sweep)))
+        tables.append(Table.build(text("sweep.fits_title", lang, x=x_symbol(sweep)), _fit_columns(lang),
+                                  _fit_rows(sweep, lang), notes=(fit_note,)))
+    else:
+        tables[0] = Table.build(title, point_columns(sweep, lang), sweep.points, notes=(
+            *notes(sweep, lang), Note(text("sweep.note.fit", lang), text("sweep.note.no_fit", lang,
+                                                                         name=sweep.swept.name))))
+    return Document(tuple(tables), data=sweep.to_dict())
+
+
+def summary_lines(sweeps: Sequence[Sweep], lang: str = DEFAULT_LANG) -> list[str]:
+    """One line per sweep: its laws for MACs and the memory figures, then its marks (for the HTML report)."""
+    lines = []
+    for s in sweeps:
+        laws = [law(s, name, s.fits[name], lang) for name in FIGURES if name in s.fits]
+        lines.append(" · ".join([*laws, *mark_lines(s, lang)]))
+    return lines
