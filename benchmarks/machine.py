@@ -47,7 +47,7 @@ def machine_info(packages: Sequence[str] = ("torch",)) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "versions": versions(["archstat", *packages]),
+        "versions": versions(list(dict.fromkeys(["archstat", "torch", *packages]))),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "load_average_start": os.getloadavg(),
     }

@@ -120,7 +120,15 @@ def tensors_in(value: Any) -> list[torch.Tensor]:
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
-        return [t for item in value for t in tensors_in(item)]
+        # Called twice per op: tensors and plain values (ints, floats, None) are settled here
+        # without a recursive call each.
+        found: list[torch.Tensor] = []
+        for item in value:
+            if isinstance(item, torch.Tensor):
+                found.append(item)
+            elif not isinstance(item, (int, float, bool, str)) and item is not None:
+                found.extend(tensors_in(item))
+        return found
     if isinstance(value, dict):
         return [t for item in value.values() for t in tensors_in(item)]
     fields = getattr(type(value), "__dataclass_fields__", None)
@@ -225,14 +233,14 @@ class _Recorder(MetaShortcuts):
 
     def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         record = self.trace.calls[self.stack.pop()]
-        record.output_shapes = tensor_shapes(output)
         first = tensors_in(output)
+        record.output_shapes = tuple(tuple(t.shape) for t in first)
         made_by = (self.producer_of(t) for t in first)
         record.output_sources = tuple(dict.fromkeys(s for s in made_by if s is not None))
         record.field = self.field_of(first[0]) if first else None
         if not record.is_leaf:
             return
-        for t in tensors_in(output):
+        for t in first:
             alloc = self.alloc_id(t)
             if alloc is None or alloc in self.counted or self.trace.alloc_op[alloc] < record.first_op:
                 continue
