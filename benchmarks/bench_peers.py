@@ -42,6 +42,7 @@ MIN_LEAD = 1.5        # every peer at least 1.5x slower than archstat, in every 
 MAX_OVER_BARE = 1.2   # the aim: archstat within 1.2x a bare meta forward
 PACKAGES = ("torch", "thop", "ptflops", "torchinfo", "fvcore", "torchscan", "transformers")
 SEQ = 128
+SETTLE_S = 0.05       # a pause before each timed call: the last real forward's worker threads go idle
 
 
 @dataclass
@@ -180,6 +181,7 @@ def quiet() -> Any:
 
 def timed(tool: str, s: Subject) -> tuple[float, int | None]:
     gc.collect()
+    time.sleep(SETTLE_S)
     with quiet():
         start = time.perf_counter()
         count = RUNNERS[tool](s)

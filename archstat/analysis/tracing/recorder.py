@@ -44,6 +44,17 @@ MODULE_CATEGORIES: tuple[tuple[type[nn.Module], Category], ...] = (
 )
 
 
+# Weak keys: a class made at run time (a model defined in a loop) is not kept alive by this cache.
+_CATEGORY_OF_CLASS: weakref.WeakKeyDictionary[type, Category | None] = weakref.WeakKeyDictionary()
+
+
+def _module_category(kind: type) -> Category | None:
+    """The category a module class imposes on its inner ops (`MODULE_CATEGORIES`), found once per class."""
+    if kind not in _CATEGORY_OF_CLASS:
+        _CATEGORY_OF_CLASS[kind] = next((c for base, c in MODULE_CATEGORIES if issubclass(kind, base)), None)
+    return _CATEGORY_OF_CLASS[kind]
+
+
 @dataclass(slots=True)
 class CallRecord:
     """A module call while it is being recorded (internal; rows are built from it)."""
@@ -226,7 +237,7 @@ class _Recorder(MetaShortcuts):
             is_leaf=self.leaf_flags.get(id(module), True),
             first_op=len(self.trace.ops),
             input_shapes=tensor_shapes((args, kwargs)),
-            category=next((c for kind, c in MODULE_CATEGORIES if isinstance(module, kind)), None),
+            category=_module_category(type(module)),
         )
         self.stack.append(len(self.trace.calls))
         self.trace.calls.append(record)
