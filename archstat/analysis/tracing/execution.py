@@ -61,17 +61,20 @@ def stand_ins(tree: ModelTree, device: torch.device, dtype: torch.dtype, *,
               fresh: bool = False) -> dict[int, torch.Tensor] | None:
     """`override_tensors` by identity: a stand-in per parameter and buffer, keyed by `id` of the
     model's own tensor, for `swapped`; None when every tensor already lives on `device` at `dtype`."""
-    def target_dtype(t: torch.Tensor) -> torch.dtype:
-        return dtype if t.is_floating_point() else t.dtype
-
-    if not fresh and all(s.tensor.device == device and s.tensor.dtype == target_dtype(s.tensor) for s in tree.slots):
+    if not fresh and all(s.tensor.device == device and s.tensor.dtype == _target_dtype(s.tensor, dtype)
+                         for s in tree.slots):
         return None
     made: dict[int, torch.Tensor] = {}
     for s in tree.slots:
         t = s.tensor
         if id(t) not in made:
-            made[id(t)] = _stand_in(t, device, target_dtype(t))
+            made[id(t)] = _stand_in(t, device, _target_dtype(t, dtype))
     return made
+
+
+def _target_dtype(t: torch.Tensor, dtype: torch.dtype) -> torch.dtype:
+    """Floating tensors take the analysis dtype; integer and bool ones keep theirs."""
+    return dtype if t.is_floating_point() else t.dtype
 
 
 def _stand_in(t: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -130,16 +133,13 @@ def override_tensors(
         model.named_buffers(remove_duplicate=False)
     )
 
-    def target_dtype(t: torch.Tensor) -> torch.dtype:
-        return dtype if t.is_floating_point() else t.dtype
-
-    if not fresh and all(t.device == device and t.dtype == target_dtype(t) for _, t in named):
+    if not fresh and all(t.device == device and t.dtype == _target_dtype(t, dtype) for _, t in named):
         return None
     made: dict[int, torch.Tensor] = {}
     out: dict[str, torch.Tensor] = {}
     for name, t in named:
         if id(t) not in made:
-            made[id(t)] = _stand_in(t, device, target_dtype(t))
+            made[id(t)] = _stand_in(t, device, _target_dtype(t, dtype))
         out[name] = made[id(t)]
     return out
 
