@@ -1,10 +1,10 @@
 """The model zoo's registry: builders are registered by public name with everything known about them.
 
 All of a network's metadata lives in its `@register_model(...)` call (paper, year, variant, input
-size, published top-1) or is read from the builder itself (default `num_classes`, family = the
-module it is defined in), so a new zoo network touches one file. This module imports nothing of
-archstat but its errors: `archstat.models` imports the families (which fills the registry) and
-exposes `get_model`, `list_models` and `model_info` from there.
+size, published top-1, parameter count of the default build) or is read from the builder itself
+(default `num_classes`, family = the module it is defined in), so a new zoo network touches one
+file. This module imports nothing of archstat but its errors: `archstat.models` imports the
+families (which fills the registry) and exposes `get_model`, `list_models` and `model_info` from there.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class ModelInfo:
     family: str                       # the zoo module that defines it: "vgg", "resnet", "blocks"
     num_classes: int | None           # the builder's default number of classes (None: it takes none)
     top1: Accuracy | None             # published ImageNet top-1 for this exact layout, if any
+    params: int | None = None         # parameters of the default build (None: not recorded, count by building)
+    trainable_params: int | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -74,11 +76,16 @@ def register_model(
     family: str | None = None,
     top1: float | None = None,
     top1_source: str = TORCHVISION_V1,
+    params: int | None = None,
+    trainable_params: int | None = None,
 ) -> Callable[[B], B]:
     """Register a builder under its function name; a duplicate name is an error.
 
     `family` defaults to the name of the module defining the builder; `top1` is a published
-    ImageNet top-1 (percent) for exactly this layout, from `top1_source`.
+    ImageNet top-1 (percent) for exactly this layout, from `top1_source`. `params` is the
+    parameter count of the default build, so `archstat list` needs to build nothing
+    (`trainable_params` defaults to all of them); tests/test_zoo.py checks every count against
+    the built network.
     """
 
     def decorate(builder: B) -> B:
@@ -98,6 +105,8 @@ def register_model(
             family=family or builder.__module__.rpartition(".")[2],
             num_classes=_default_classes(builder),
             top1=None if top1 is None else Accuracy(top1, top1_source),
+            params=params,
+            trainable_params=params if trainable_params is None else trainable_params,
         )
         return builder
 

@@ -80,7 +80,7 @@ def test_adaptive_pool_to_7_is_not_gap() -> None:
     shrink = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.AdaptiveAvgPool2d(7))
     assert pool_title(shrink, input_shape=(1, 3, 30, 30)) == "AdaptiveAvgPool 7×7"
     assert pool_title("resnet50") == "GAP"
-    vgg = next(e for e in DIAGRAMS if e.name == "11_vgg_configurations")
+    vgg = next(e for e in DIAGRAMS if e.name == "12_vgg_configurations")
     assert "GAP" not in svg(draw(vgg)[1])
 
 
@@ -91,7 +91,7 @@ def test_gallery_diagram_counts(entry: Any) -> None:
     graph, lay = draw(entry)
     picture = svg(lay)
     counts = describe_counts(graph)
-    if entry.name == "11_vgg_configurations":
+    if entry.name == "12_vgg_configurations":
         # no input or output box (the heading says the input), no arrows (the edges order the cells)
         assert _svg_counts(picture) == {**counts, "boxes": counts["boxes"] - 2, "edges": 0}
         assert counts["repeats"] == 0
@@ -108,9 +108,9 @@ def test_gallery_diagram_counts(entry: Any) -> None:
         assert len({tuple(v) for v in pools.values()}) == 1                          # maxpool rows aligned
     else:
         assert _svg_counts(picture) == counts
-    if entry.name == "12_alexnet_two_gpus":
+    if entry.name == "13_alexnet_two_gpus":
         assert " g2" not in picture and "Conv 5×5, 128<" in picture and "Conv 3×3, 192<" in picture
-    if entry.name == "10_dense_block":
+    if entry.name == "11_dense_block":
         assert "k = 32" in lay.title and len([n for n in graph.boxes if n.type == "cat"]) == 6
 
 

@@ -162,3 +162,23 @@ def test_importing_any_command_first_gives_every_command(module: str) -> None:
                           cwd=PACKAGE.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == sorted(c.name for c in COMMANDS if c.name)
+
+
+# Heavy packages only some commands need: a command that does not use them must not pay for importing them.
+LAZY = ("plotly", "pandas", "kaleido", "fvcore", "transformers", "PIL", "playwright")
+RUN_COMMAND = (
+    "import contextlib, io, sys\n"
+    "from archstat.cli.main import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    code = main(sys.argv[1:])\n"
+    f"print(code, *sorted({{name.partition('.')[0] for name in sys.modules}} & set({LAZY!r})))\n"
+)
+
+
+@pytest.mark.parametrize("args", [["summary", "lenet5"], ["summary", "lenet5", "--format", "json"], ["rf", "lenet5"],
+                                  ["rf", "--stack", "3x3x3"], ["list"]], ids=" ".join)
+def test_a_command_imports_no_heavy_package_it_does_not_use(args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", RUN_COMMAND, *args], capture_output=True, text=True, check=False,
+                          cwd=PACKAGE.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0"], f"imported at start-up: {done.stdout.split()[1:]}"

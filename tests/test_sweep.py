@@ -131,6 +131,74 @@ def test_vit_macs_at_two_sequence_lengths_equal_the_closed_form() -> None:
         assert point.macs == expected, side
 
 
+def test_vit_b_16_macs_equal_the_closed_form_and_attention_goes_as_tokens_squared() -> None:
+    """The zoo's vit_b_16 (torchvision's: 12 blocks of width 768, 16 px patches, MLP 3072, 1000 classes)
+    built for 224 and 384 px (-O image_size: the position embedding fixes the input): N = patches + 1
+    tokens, the same closed form; its attention products are 2·N²·D per block."""
+    dim, depth, patch, classes, mlp = 768, 12, 16, 1000, 3072
+    result = sweep("vit_b_16", Swept.of("option", [224, 384], "image_size"))
+    for point in result.points:
+        side = point.input_shape[-1]
+        patches = (side // patch) ** 2
+        n = patches + 1
+        linear = 4 * n * dim**2 + 2 * n * dim * mlp
+        attention = 2 * n * n * dim
+        assert point.macs == patches * 3 * patch**2 * dim + depth * (linear + attention) + dim * classes, side
+        assert point.macs_by_kind["attention"] == depth * attention
+        assert point.macs_by_kind["linear"] == depth * linear + dim * classes
+    assert set(result.fits) >= {"macs.conv", "macs.linear", "macs.attention"}
+
+
+def test_bert_attention_products_go_as_seq_squared_and_the_projections_as_seq(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    result = sweep(f"hf:{_bert_dir(tmp_path / 'bert')}", Swept.of("seq", "64:512:x2"))
+    assert result.fits["macs.attention"].exponent == pytest.approx(2.0, abs=0.005)
+    assert result.fits["macs.linear"].exponent == pytest.approx(1.0, abs=0.005)
+    for point in result.points:   # 2 layers, QKᵀ and PV: 2·L²·64 MACs each
+        assert point.macs_by_kind["attention"] == 2 * 2 * point.value**2 * 64
+
+
+# -- a training step per point ----------------------------------------------------------------------
+
+def test_training_memory_per_point_equals_a_direct_training_analysis() -> None:
+    from archstat.analysis.analyze import analyze
+    from archstat.studies.lectures import plain_stack
+
+    model = plain_stack(depth=3, width=8)
+    result = sweep(model, Swept.of("size", "32,64,96"), training=True, freeze=("0",), optimizer="momentum")
+    for point in result.points:
+        direct = analyze(model, point.input_shape, training=True, freeze=("0",), optimizer="momentum",
+                         gpu_memory=())
+        assert direct.training is not None
+        assert point.training_bytes == direct.training.memory.total_bytes
+        assert point.step_activation_bytes == direct.training.memory.activation_bytes
+    assert result.fits["step_activation_bytes"].exponent == pytest.approx(2.0, abs=0.05)
+    assert result.training == {"optimizer": "momentum", "amp": None, "freeze": ["0"],
+                               "gpu_memory": [24, 40, 80, 141]}
+    assert "gpu" not in result.marks     # a few MiB passes no GPU
+    plain = sweep(model, Swept.of("size", "32,64"))
+    assert plain.points[0].training_bytes is None and "training_bytes" not in plain.fits
+
+
+def test_the_gpu_mark_is_the_first_point_whose_training_step_passes_the_size() -> None:
+    from archstat.studies.lectures import plain_stack
+
+    model = plain_stack(depth=3, width=8)
+    values = "8,16,32,64,128"
+    totals = [p.training_bytes for p in sweep(model, Swept.of("batch", values), training=True,
+                                                 gpu_memory=()).points]
+    assert all(t is not None for t in totals) and totals == sorted(totals)
+    between = (totals[2] + totals[3]) / 2 / 2**30          # GiB between the 3rd and the 4th point
+    result = sweep(model, Swept.of("batch", values), training=True, gpu_memory=(between, totals[0] / 2**30 / 2))
+    assert result.marks["gpu"] == [
+        {"gib": between, "name": None, "value": 64, "label": "64", "training_bytes": totals[3]},
+        {"gib": totals[0] / 2**30 / 2, "name": None, "value": 8, "label": "8", "training_bytes": totals[0]},
+    ]
+    from archstat.report.sweep import mark_lines
+
+    assert f"training passes {between:g} GiB at 64" in mark_lines(result)
+
+
 # -- exponents and marks --------------------------------------------------------------------------
 
 def test_plain_cnn_macs_go_as_size_squared_and_activations_as_batch() -> None:
@@ -223,6 +291,22 @@ def test_every_format_and_the_plot(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 0, err
     page = plot.read_text(encoding="utf-8")
     assert "MACs ∝ size^2.00" in page and page.count("* plotly.js v") == 1
+
+
+def test_the_training_options_add_columns_json_and_traces(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    args = ["sweep", "conv_stack", "--batch", "1,2,4", "--training", "--optimizer", "sgd", "--gpu-memory", "0.0001"]
+    code, out, err = _run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert all(isinstance(p["training_bytes"], int) for p in data["points"])
+    assert data["training"]["optimizer"] == "sgd" and data["training"]["gpu_memory"][-1] == 0.0001
+    assert data["marks"]["gpu"][0]["gib"] == 0.0001 and "training_bytes" in data["fits"]
+    plot = tmp_path / "sweep.html"
+    code, out, err = _run(capsys, *args, "--plot", plot)
+    assert code == 0, err
+    assert "Train mem" in out and "training passes 0.0001 GiB at" in " ".join(out.split())
+    assert "training step ∝ batch^" in plot.read_text(encoding="utf-8")
 
 
 def test_an_interrupted_sweep_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,

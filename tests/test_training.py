@@ -192,6 +192,28 @@ def test_saved_activations_equal_a_real_training_forward(freeze: tuple[str, ...]
     assert a.training.memory.saved_activation_bytes == real_saved_bytes(model, x)
 
 
+def test_the_step_holds_the_forwards_live_peak_not_only_what_it_saves() -> None:
+    # Only the last layer trains: autograd saves its input alone (B x 256), but the forward
+    # holds the input (B x 64) and two 256-wide activations at once (a layer's input and output).
+    model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    a = step(model, (8, 64), freeze=("0", "2"))
+    assert a.training is not None
+    memory = a.training.memory
+    assert memory.saved_activation_bytes == 4 * 8 * 256
+    assert memory.peak_activation_bytes == 4 * 8 * (64 + 256 + 256)
+    assert memory.activation_bytes == memory.peak_activation_bytes
+    # A frozen backbone saves almost nothing; the step still holds at least an inference forward's peak.
+    frozen = step("resnet50", (2, 3, 224, 224), freeze=("conv1", "bn1", "layer*"))
+    assert frozen.training is not None
+    held = frozen.training.memory
+    assert held.saved_activation_bytes < 1 << 20
+    assert held.activation_bytes >= frozen.totals.peak_activation_bytes
+    trained = step("resnet50", (2, 3, 224, 224))
+    assert trained.training is not None
+    assert trained.training.memory.activation_bytes >= max(trained.totals.peak_activation_bytes,
+                                                           trained.totals.training_activation_bytes)
+
+
 OPTIMIZERS: dict[str, Callable[[list[nn.Parameter]], torch.optim.Optimizer]] = {
     "sgd": lambda ps: torch.optim.SGD(ps, lr=0.1),
     "momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
@@ -224,7 +246,8 @@ def test_parameters_gradients_and_optimizer_state_equal_a_real_torch_optim_step(
     assert memory.optimizer_state_bytes == _bytes(opt.state_dict()["state"])
     assert memory.master_weight_bytes == 0
     assert memory.total_bytes == (memory.param_bytes + memory.grad_bytes + memory.optimizer_state_bytes
-                                  + memory.saved_activation_bytes)
+                                  + memory.activation_bytes)
+    assert memory.activation_bytes == max(memory.saved_activation_bytes, memory.peak_activation_bytes)
 
 
 def test_amp_holds_fp32_master_weights_and_optimizer_state() -> None:
@@ -283,7 +306,8 @@ def test_summary_training_json_carries_the_split_and_the_memory(capsys: pytest.C
     assert training["backward_macs"] == training["input_grad_macs"] + training["weight_grad_macs"]
     memory = training["memory"]
     assert set(memory) >= {"param_bytes", "grad_bytes", "optimizer_state_bytes", "master_weight_bytes",
-                           "saved_activation_bytes", "total_bytes", "largest_batch"}
+                           "saved_activation_bytes", "peak_activation_bytes", "activation_bytes", "total_bytes",
+                           "largest_batch"}
     assert list(memory["largest_batch"]) == ["24", "40", "80", "141", "2"]
     assert data["layers"][1]["training"]["forward_macs"] == data["layers"][1]["macs"]
     assert training["frozen"] == ["layer1*"]

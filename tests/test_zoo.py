@@ -56,3 +56,14 @@ def test_counts_agree_with_fvcore_and_flop_counter_mode(name: str) -> None:
             assert row.flops == 2 * row.macs + row.bias_flops
     assert result.analysis.totals.macs == sum(rows[c].macs for c in ("conv", "linear") if c in rows)
     assert not result.analysis.totals.partial
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_registered_parameter_counts_are_the_built_networks(name: str) -> None:
+    # the oracle for `archstat list`, which reads these counts instead of building every network
+    info = archstat.model_info(name)
+    with torch.device("meta"):
+        params = list(archstat.get_model(name).parameters())
+    assert (info.params, info.trainable_params) == (
+        sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)
+    ), f"{name}: register it with params={sum(p.numel() for p in params):_}"

@@ -276,6 +276,8 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
             with dynamo_deferred(), dense_encoders(model, tree.modules):
                 with swapped(tree, tensors), recording(model, modules=tree.modules) as (trace, recorder), \
                         torch.no_grad():
+                    recorder.use_weights(tensors.values() if tensors is not None
+                                         else [*tree.parameters(), *tree.buffers()])
                     for t in held:
                         recorder.allocate(t, -1)
                         recorder.mark_input(t)
@@ -425,6 +427,7 @@ def _assemble(
         input_bytes=inputs.nbytes,
         partial=bool(unsupported),
         by_category=_categories(total_macs, total_flops),
+        attention_macs=sum(op.attention_macs for op in trace.ops if op.call >= 0),
     )
     return Analysis(
         model=label,

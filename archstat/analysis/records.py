@@ -110,6 +110,8 @@ class Totals:
     input_bytes: int
     partial: bool
     by_category: Mapping[str, CategoryCost]
+    # the part of linear's MACs that multiplies two activations: attention's Q·Kᵀ and P·V
+    attention_macs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict in the documented schema."""
@@ -252,17 +254,25 @@ class TrainingMemory:
     optimizer_state_bytes: int
     master_weight_bytes: int
     saved_activation_bytes: int
+    peak_activation_bytes: int       # the training forward's live peak, saved tensors held
     largest_batch: Mapping[float, int | None]
 
     @property
+    def activation_bytes(self) -> int:
+        """The step's activations: the forward's live peak, and never less than what it saves."""
+        return max(self.saved_activation_bytes, self.peak_activation_bytes)
+
+    @property
     def total_bytes(self) -> int:
-        """Everything above: the memory a step holds between its forward and its update."""
+        """Weights, gradients, optimizer state, master copies and the activations: the memory a
+        step holds at the end of its forward, transients of the backward aside."""
         return (self.param_bytes + self.grad_bytes + self.optimizer_state_bytes + self.master_weight_bytes
-                + self.saved_activation_bytes)
+                + self.activation_bytes)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON (`largest_batch` keyed by GiB as text: "24", "40", "80", "141")."""
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "largest_batch"}
+        out["activation_bytes"] = self.activation_bytes
         out["total_bytes"] = self.total_bytes
         out["largest_batch"] = {f"{gib:g}": n for gib, n in self.largest_batch.items()}
         return out

@@ -30,7 +30,7 @@ from archstat.analysis.ops.costs import CATEGORIES, FREE_OPS, Category, Cost, fo
 from archstat.analysis.records import Analysis, StepCost, Training, TrainingMemory
 from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
-from archstat.analysis.tracing.lifetimes import saved_for_backward
+from archstat.analysis.tracing.lifetimes import TrainingForward, training_forward
 from archstat.analysis.tracing.recorder import Trace, _Recorder, _storage_key, recording, tensors_in
 from archstat.errors import ArchstatError, ForwardError, UsageError, one_line
 
@@ -40,6 +40,8 @@ OPTIMIZER_STATES: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2, "adamw":
 STEP_COUNTERS = frozenset({"adam", "adamw"})
 AMP_DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
 GPU_MEMORY_GIB: tuple[float, ...] = (24, 40, 80, 141)
+# The cards each size stands for, by the memory they are sold with (the driver keeps some of it).
+GPU_NAMES: dict[float, str] = {24: "RTX 3090/4090", 40: "A100 40GB", 80: "A100/H100", 141: "H200"}
 MAX_BATCH = 1 << 24
 GIB = 1 << 30
 
@@ -51,8 +53,12 @@ MEMORY_CONVENTIONS: dict[str, str] = {
     "master_weight_bytes": "with --amp: an fp32 copy of every trainable parameter (the optimizer updates it)",
     "saved_activation_bytes": "tensors autograd saves for the backward in one training forward at the batch, "
     "parameters and buffers excluded",
-    "total_bytes": "their sum: what a step holds between forward and update; no allocator slack, workspaces "
-    "or the backward's transient gradients",
+    "peak_activation_bytes": "the most activation memory live at once in that forward: the saved tensors held to "
+    "its end, every other tensor freed after its last use, the input included",
+    "activation_bytes": "the larger of saved for backward and the forward's live peak: what the step's activations "
+    "take at their worst moment up to the end of the forward",
+    "total_bytes": "parameters + gradients + optimizer state + master weights + activations: what a step holds "
+    "at the forward's peak; no allocator slack, workspaces or the backward's transient gradients",
     "largest_batch": "the largest batch whose total fits, searched on meta (each probe a real meta forward)",
 }
 
@@ -108,8 +114,8 @@ def train_step(model: nn.Module, analysis: Analysis, call: Call, dtype: torch.dt
                              + ": a training step would update nothing")
         step = _record_step(model, analysis.model, call, working, device)
         made = materialize(call, working, device)
-        saved, _ = saved_for_backward(model, made, working, device)
-        memory = _memory(model, call, working, setup, saved)
+        forward = training_forward(model, made, working, device)
+        memory = _memory(model, call, working, setup, forward)
     return _assemble(analysis, model, step, setup, sum(p.numel() for p in trainable), memory)
 
 
@@ -369,7 +375,8 @@ def _assemble(analysis: Analysis, model: nn.Module, step: _Step, setup: Training
 # --- memory ------------------------------------------------------------------------------------
 
 
-def _memory(model: nn.Module, call: Call, dtype: torch.dtype, setup: TrainingSetup, saved: int) -> TrainingMemory:
+def _memory(model: nn.Module, call: Call, dtype: torch.dtype, setup: TrainingSetup,
+            forward: TrainingForward) -> TrainingMemory:
     params = list(model.parameters())
     trainable = [p for p in params if p.requires_grad]
     elements = sum(p.numel() for p in trainable)
@@ -383,7 +390,8 @@ def _memory(model: nn.Module, call: Call, dtype: torch.dtype, setup: TrainingSet
         optimizer_state_bytes=OPTIMIZER_STATES[setup.optimizer] * elements * state_size
         + (4 * len(trainable) if setup.optimizer in STEP_COUNTERS else 0),
         master_weight_bytes=4 * elements if setup.amp else 0,
-        saved_activation_bytes=saved,
+        saved_activation_bytes=forward.saved_bytes,
+        peak_activation_bytes=forward.peak_bytes,
         largest_batch={},
     )
     if not setup.gpu_memory or memory.batch <= 0:
@@ -413,22 +421,23 @@ def _largest_batches(model: nn.Module, call: Call, dtype: torch.dtype, memory: T
                      sizes: Sequence[float]) -> dict[float, int | None]:
     """Per GPU size, the largest batch whose total fits: a search of real meta forwards, started
     from the linear guess and widened until it brackets the answer."""
-    fixed = memory.total_bytes - memory.saved_activation_bytes
+    fixed = memory.total_bytes - memory.activation_bytes
     meta = torch.device("meta")
-    probes: dict[int, int] = {memory.batch: memory.saved_activation_bytes}
+    probes: dict[int, int] = {memory.batch: memory.activation_bytes}
 
-    def saved(batch: int) -> int:
+    def activations(batch: int) -> int:
         if batch not in probes:
-            probes[batch] = saved_for_backward(model, materialize(at_batch(call, batch), dtype, meta), dtype, meta)[0]
+            found = training_forward(model, materialize(at_batch(call, batch), dtype, meta), dtype, meta)
+            probes[batch] = max(found.saved_bytes, found.peak_bytes)
         return probes[batch]
 
-    per_sample = max(1, memory.saved_activation_bytes // max(memory.batch, 1))
+    per_sample = max(1, memory.activation_bytes // max(memory.batch, 1))
     found: dict[float, int | None] = {}
     for gib in sizes:
         limit = int(gib * GIB)
 
         def fits(batch: int, limit: int = limit) -> bool:
-            return fixed + saved(batch) <= limit
+            return fixed + activations(batch) <= limit
 
         try:
             found[gib] = _search(fits, max(1, (limit - fixed) // per_sample))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from archstat.cli.options import input_options
-
-LANG_ENV = "ARCHSTAT_LANG"
+from archstat.cli.options import input_options, lang_options
 
 
 @click.command("diagram")
@@ -23,12 +20,11 @@ LANG_ENV = "ARCHSTAT_LANG"
               help="expand blocks N levels below MODEL or --block (default: the deepest level that fits a slide)")
 @click.option("--annotate", "annotate_text", default="shapes", show_default=True, metavar="LIST",
               help="what each box shows besides its type, comma-separated: shapes, params, macs, rf")
-@click.option("--lang", default=None, metavar="en|ko",
-              help=f"language of titles and captions (default: ${LANG_ENV}, else en)")
+@lang_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="FILE.svg, .png, .pdf (16:9 slides), .tex (a TikZ picture) or .html (interactive)")
 def command(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            block: str, depth: int | None, annotate_text: str, lang: str | None, output: str) -> None:
+            block: str, depth: int | None, annotate_text: str, lang: str, output: str) -> None:
     """Draw MODEL's architecture from the same recorded forward as `summary`: boxes are layers or
     blocks with their output shape, branches side by side, residual shortcuts as bypasses (dashed
     when a projection), repeated identical blocks as one box ×N. Layout by Graphviz."""
@@ -38,14 +34,13 @@ def command(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     from archstat.cli.options import analysis_inputs, parse_option, status
     from archstat.errors import UsageError
     from archstat.report.diagram import FORMATS, check_annotations, layout, render
-    from archstat.report.messages import check_lang
     from archstat.report.output import atomic_write, check_writable
 
     fmt = Path(output).suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise UsageError(f"-o {output}: unknown suffix; write one of {', '.join('.' + f for f in FORMATS)}")
     annotate = check_annotations([a.strip() for a in annotate_text.split(",") if a.strip()])
-    language = check_lang(lang or os.environ.get(LANG_ENV) or "en")
+    language = lang
     if depth is not None and depth < 1:
         raise UsageError(f"--depth must be at least 1, not {depth}")
     check_writable(output)

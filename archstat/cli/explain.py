@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from archstat.cli.options import analysis_inputs, emit, format_for, input_options, parse_option, status, terminal_width
-from archstat.report.messages import DEFAULT_LANG, LANGS, check_lang
+from archstat.cli.options import (
+    analysis_inputs,
+    emit,
+    format_for,
+    input_options,
+    lang_options,
+    parse_option,
+    status,
+    terminal_width,
+)
 from archstat.report.output import check_writable
 from archstat.report.writers import FORMATS, render
-
-LANG_ENV = "ARCHSTAT_LANG"
 
 
 @click.command("explain")
@@ -22,13 +26,12 @@ LANG_ENV = "ARCHSTAT_LANG"
 @click.option("--vs-tools", is_flag=True,
               help="add fvcore's and FlopCounterMode's counts for the same layer (a real CPU run of it), "
                    "and the paper's where known, each with why it differs")
-@click.option("--lang", type=click.Choice(LANGS), default=None,
-              help=f"language of the explanation (default: ${LANG_ENV}, else {DEFAULT_LANG})")
+@lang_options
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file instead of stdout")
 def command(model: str, layer: str, input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            vs_tools: bool, lang: str | None, fmt: str | None, output: str | None) -> None:
+            vs_tools: bool, lang: str, fmt: str | None, output: str | None) -> None:
     """How every number of LAYER_OR_BLOCK's row in MODEL comes about, with the values substituted
     (the whole model when no layer is named; paths as archstat summary shows them)."""
     from archstat.analysis.analyze import analyze
@@ -37,7 +40,7 @@ def command(model: str, layer: str, input_texts: tuple[str, ...], inputs_spec: s
     from archstat.studies.explain import LayerExplanation
     from archstat.studies.explain_block import explain
 
-    language = check_lang(lang or os.environ.get(LANG_ENV) or DEFAULT_LANG)
+    language = lang
     fmt = format_for(output, fmt)
     if output:
         check_writable(output)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from archstat.cli.options import lang_options
 from archstat.errors import UsageError
 
 
@@ -37,7 +38,8 @@ def _out_dir(out: str) -> Path:
               help="directory for the images and tables (created if missing)")
 @click.option("--format", "format_text", default="svg", show_default=True, metavar="LIST",
               help="image formats, comma-separated: svg, png, pdf")
-def command(out: str, format_text: str) -> None:
+@lang_options
+def command(out: str, format_text: str, lang: str) -> None:
     """The lectures' figures (stacked 3×3 convs, 1×1 bottlenecks, VGG16 memory and parameters,
     receptive-field growth, the zoo, GAP vs FC heads), each with its table as .md, .tex and .csv."""
     from archstat.report.figures import GALLERY, IMAGE_FORMATS, GalleryFigure, write_gallery
@@ -57,7 +59,7 @@ def command(out: str, format_text: str) -> None:
                 following = names.index(entry.name) + 1
                 progress.update(task, advance=1, description=names[following] if following < len(names) else "done")
 
-            written = write_gallery(directory, formats, on_figure=advance)
+            written = write_gallery(directory, formats, lang=lang, on_figure=advance)
         click.echo(f"wrote {len(written)} files for {len(GALLERY)} figures to {directory}", err=True)
         return
 
@@ -65,4 +67,4 @@ def command(out: str, format_text: str) -> None:
         suffixes = ",".join(f.suffix.lstrip(".") for f in files)
         click.echo(f"wrote {directory / entry.name}.{{{suffixes}}}", err=True)
 
-    write_gallery(directory, formats, on_figure=report)
+    write_gallery(directory, formats, lang=lang, on_figure=report)

@@ -119,6 +119,58 @@ def input_options(command: F) -> F:
                         help=INPUT_HELP)(command)
 
 
+LANG_ENV = "ARCHSTAT_LANG"
+
+
+def lang_options(command: F) -> F:
+    """`--lang en|ko` (or the environment's ARCHSTAT_LANG): the language of every word a command writes
+    for a reader. Model and layer names and the conventions' symbols stay as they are."""
+    from archstat.report.messages import DEFAULT_LANG, LANGS, check_lang
+
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        try:
+            return check_lang(value.strip().lower())
+        except UsageError as exc:
+            source = LANG_ENV if ctx.get_parameter_source(param.name or "") == click.core.ParameterSource.ENVIRONMENT \
+                else "--lang"
+            raise UsageError(f"{source}: {exc}") from None
+
+    return click.option("--lang", default=DEFAULT_LANG, show_default=True, envvar=LANG_ENV, show_envvar=True,
+                        metavar="|".join(LANGS), callback=check,
+                        help="language of titles, labels, captions, table headers and explanations")(command)
+
+
+def training_options(command: F) -> F:
+    """`--training`, `--freeze`, `--optimizer`, `--amp` and `--gpu-memory`: a training step and its
+    what-ifs (summary, sweep); `training_step` turns them into `analyze`'s keyword arguments."""
+    command = click.option("--gpu-memory", "gpu_memory", multiple=True, type=click.FloatRange(min=0, min_open=True),
+                           metavar="GiB", help="with --training: another GPU size beside 24, 40, 80 and 141 GiB "
+                                               "(summary: the largest batch it fits; sweep: where the step stops "
+                                               "fitting; repeatable)")(command)
+    command = click.option("--amp", type=click.Choice(["bf16", "fp16"]),
+                           help="with --training: mixed precision in this dtype, with fp32 master weights")(command)
+    command = click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw"]),
+                           help="with --training: the optimizer whose state is held (default adam)")(command)
+    command = click.option("--freeze", multiple=True, metavar="PATTERN",
+                           help="with --training: freeze the parameters under these paths (shell pattern, e.g. "
+                                "'features.*'; repeatable)")(command)
+    return click.option("--training", is_flag=True,
+                        help="also count a training step: train-mode forward and backward, and the memory it "
+                             "holds")(command)
+
+
+def training_step(training: bool, freeze: Sequence[str], optimizer: str | None, amp: str | None,
+                  gpu_memory: Sequence[float]) -> dict[str, Any]:
+    """`analyze`'s (and `sweep`'s) training arguments for what `training_options` gave: none
+    without a training step; any of the other options asks for one."""
+    from archstat.analysis.training import GPU_MEMORY_GIB
+
+    if not (training or freeze or optimizer or amp or gpu_memory):
+        return {}
+    return {"training": True, "freeze": tuple(freeze), "optimizer": optimizer or "adam", "amp": amp,
+            "gpu_memory": tuple(dict.fromkeys((*GPU_MEMORY_GIB, *gpu_memory)))}
+
+
 _UNITS = {"b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([a-z]*)\s*", re.IGNORECASE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from archstat.cli.options import input_options
+from archstat.cli.options import input_options, lang_options
 
 ERF_IMAGES = 8
 
@@ -23,8 +23,10 @@ ERF_IMAGES = 8
               help="add a what-if sweep to each model's section: size=128:512:32, batch=1,8,64, seq=128:4096:x2 "
                    "or KEY=V1,V2 for a builder option (repeatable)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the HTML file to write")
+@lang_options
 def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: str | None, options: tuple[str, ...],
-            latency_paths: tuple[str, ...], erf: bool, sweep_specs: tuple[str, ...], output: str) -> None:
+            latency_paths: tuple[str, ...], erf: bool, sweep_specs: tuple[str, ...], output: str,
+            lang: str) -> None:
     """A self-contained HTML report of MODELs (zoo names, package.module:attr or file.py:attr): cards,
     plots, the sortable per-layer table and, with several models, a comparison. Works offline."""
     from archstat.analysis.analyze import analyze
@@ -71,7 +73,7 @@ def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: 
                 fields.append(effective_fields(module, analysis, images=ERF_IMAGES))
     with status("rendering the report"):
         try:
-            page = render_report(analyses, latency, fields, sweeps)
+            page = render_report(analyses, latency, fields, sweeps, lang=lang)
         except UsageError as exc:     # a result that does not fit these models
             raise UsageError(f"--latency: {exc}") from None
     emit(page, output)

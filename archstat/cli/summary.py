@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from archstat.cli.options import (
@@ -16,6 +14,8 @@ from archstat.cli.options import (
     parse_option,
     status,
     terminal_width,
+    training_options,
+    training_step,
 )
 from archstat.errors import ArchstatError
 from archstat.report.output import check_writable
@@ -34,17 +34,7 @@ from archstat.report.writers import FORMATS, render
 @click.option("--device", default="meta", show_default=True,
               help="meta counts without computing; cpu or cuda run the forward for real")
 @fallback_options
-@click.option("--training", is_flag=True,
-              help="also count a training step: train-mode forward and backward, and the memory it holds")
-@click.option("--freeze", multiple=True, metavar="PATTERN",
-              help="with --training: freeze the parameters under these paths (shell pattern, e.g. 'features.*'; "
-                   "repeatable)")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw"]),
-              help="with --training: the optimizer whose state is held (default adam)")
-@click.option("--amp", type=click.Choice(["bf16", "fp16"]),
-              help="with --training: mixed precision in this dtype, with fp32 master weights")
-@click.option("--gpu-memory", "gpu_memory", multiple=True, type=click.FloatRange(min=0, min_open=True),
-              metavar="GiB", help="with --training: also find the largest batch fitting this many GiB (repeatable)")
+@training_options
 @click.option("--latency", "latency_path", metavar="FILE.json",
               help="with --training: a result of `archstat latency` whose CUDA peak stands beside the estimate")
 @click.option("--check", is_flag=True,
@@ -60,7 +50,6 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     """Per-layer table of MODEL: a zoo name, package.module:attr, path/to/file.py:attr or hf:DIR_OR_ID."""
     from archstat.analysis.analyze import analyze, resolve_device
     from archstat.analysis.loading import load_model
-    from archstat.analysis.training import GPU_MEMORY_GIB
     from archstat.measure.results import read_result
 
     fmt = format_for(output, fmt)
@@ -68,10 +57,8 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
         check_writable(output)
     builder_options = dict(parse_option(o) for o in options)
     budget = fallback_budget(cpu_fallback_limit, no_cpu_fallback)
-    training = training or bool(freeze or optimizer or amp or gpu_memory or latency_path)
     measured = read_result(latency_path, "--latency") if latency_path else None
-    step: dict[str, Any] = {"training": True, "freeze": freeze, "optimizer": optimizer or "adam", "amp": amp,
-            "gpu_memory": tuple(dict.fromkeys((*GPU_MEMORY_GIB, *gpu_memory)))} if training else {}
+    step = training_step(training or bool(latency_path), freeze, optimizer, amp, gpu_memory)
     torch_device = resolve_device(device)
     loaded = load_model(model, device=str(torch_device), options=builder_options, seq=seq)
     given = analysis_inputs(loaded, input_texts, inputs_spec)

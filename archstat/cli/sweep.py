@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from archstat.cli.options import input_options
+from archstat.cli.options import input_options, training_options, training_step
 from archstat.errors import UsageError
 from archstat.report.writers import FORMATS
 
@@ -58,18 +58,21 @@ def swept_of(size: str | None, batch: str | None, seq: str | None,
               help="builder or config option; several values (-O width_mult=0.5,1.0 or -O num_hidden_layers=2:12:2) "
                    "sweep it, one value fixes it (repeatable)")
 @input_options
+@training_options
 @click.option("--dtype", default="float32", type=click.Choice(["float32", "float16", "bfloat16", "float64"]))
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)),
               help="output format (default: from the -o suffix, else table)")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the tables to this file instead of stdout")
 @click.option("--plot", metavar="FILE", help="also draw the sweep: .svg, .png, .pdf or .html (plotly.js embedded)")
 def command(model: str, size: str | None, batch: str | None, seq: str | None, options: tuple[str, ...],
-            input_texts: tuple[str, ...], inputs_spec: str | None, dtype: str, fmt: str | None, output: str | None,
-            plot: str | None) -> None:
+            input_texts: tuple[str, ...], inputs_spec: str | None, training: bool, freeze: tuple[str, ...],
+            optimizer: str | None, amp: str | None, gpu_memory: tuple[float, ...], dtype: str, fmt: str | None,
+            output: str | None, plot: str | None) -> None:
     """Analyse MODEL on meta at every value of one knob (input size, batch, sequence length or a
     builder option): parameters, MACs, FLOPs, the three memory figures and the receptive field's
     coverage per point, a power law fitted to each, and the marks (the paper's input, where the
-    final field stops covering the input). MACs are multiply-accumulates; FLOPs count a
+    final field stops covering the input). With --training, also each point's training-step
+    memory and where it passes a GPU's. MACs are multiply-accumulates; FLOPs count a
     multiply-add as 2."""
     from archstat.analysis.loading import load_model
     from archstat.cli.options import analysis_inputs, emit, format_for, progress_bar, terminal_width
@@ -92,7 +95,8 @@ def command(model: str, size: str | None, batch: str | None, seq: str | None, op
         loaded = load_model(model, options=fixed)
         given = analysis_inputs(loaded, input_texts, inputs_spec)
     with progress_bar(len(swept.values), "analysing", minimum=PROGRESS_FROM) as step:
-        result = sweep(model, swept, options=fixed, dtype=dtype, progress=step, **given)
+        result = sweep(model, swept, options=fixed, dtype=dtype, progress=step, **given,
+                       **training_step(training, freeze, optimizer, amp, gpu_memory))
     figure = None
     if plot:
         from archstat.report.sweep_figure import sweep_figure

@@ -96,7 +96,7 @@ class AlexNet(nn.Module):
         return self.classifier(x.flatten(1))
 
 
-@register_model(paper=ALEXNET_PAPER, year=2012, variant="AlexNet", input_size=(3, 227, 227))
+@register_model(paper=ALEXNET_PAPER, year=2012, variant="AlexNet", input_size=(3, 227, 227), params=60_965_224)
 def alexnet(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     """AlexNet as published: 96/256/384/384/256 convs, two-GPU split as groups=2, LRN, FC 4096-4096-1000.
 
@@ -116,7 +116,7 @@ def alexnet(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
 
 
 # torchvision's "alexnet" is this layout, hence its top-1; the zoo's `alexnet` (2012, LRN) has no published weights.
-@register_model(paper=OWT_PAPER, year=2014, variant="one weird trick (torchvision)", top1=56.522)
+@register_model(paper=OWT_PAPER, year=2014, variant="one weird trick (torchvision)", top1=56.522, params=61_100_840)
 def alexnet_owt(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     """torchvision's AlexNet, from the "one weird trick" paper: 64/192/384/256/256 convs, no LRN, no groups.
 
@@ -130,7 +130,7 @@ def alexnet_owt(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     return AlexNet(ALEXNETS["alexnet_owt"], num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=ZFNET_PAPER, year=2013, variant="ZFNet (Fig. 3)")
+@register_model(paper=ZFNET_PAPER, year=2013, variant="ZFNet (Fig. 3)", params=62_357_608)
 def zfnet(*, num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
     """ZFNet: AlexNet with a 7×7/2 first layer, 5×5/2 second layer and dense (one-GPU) layers 3-5.
 

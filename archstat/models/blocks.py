@@ -20,7 +20,7 @@ NIN_PAPER = "Lin, Chen & Yan 2013, Network In Network, arXiv:1312.4400"
 
 
 @register_model(
-    paper=VGG_PAPER, year=2014, variant="stacked k×k convs", input_size=(64, 56, 56), kind="block"
+    paper=VGG_PAPER, year=2014, variant="stacked k×k convs", input_size=(64, 56, 56), kind="block", params=110_592
 )
 def conv_stack(
     *, k: int = 3, n: int = 3, channels: int = 64, size: int = 56, bias: bool = False
@@ -42,6 +42,7 @@ def conv_stack(
     variant="Inception, naive (Fig. 2a)",
     input_size=(192, 28, 28),
     kind="block",
+    params=387_296,
 )
 def inception_naive(
     *, in_channels: int = 192, ch1x1: int = 64, ch3x3: int = 128, ch5x5: int = 32, size: int = 28
@@ -60,6 +61,7 @@ def inception_naive(
     variant="Inception with dimension reductions (Fig. 2b)",
     input_size=(192, 28, 28),
     kind="block",
+    params=163_696,
 )
 def inception_reduced(
     *,
@@ -101,6 +103,7 @@ class Residual(nn.Module):
     variant="basic block (Fig. 5 left)",
     input_size=(256, 56, 56),
     kind="block",
+    params=1_180_672,
 )
 def resnet_basic_block(*, channels: int = 256, width: int = 256, size: int = 56) -> Residual:
     """ResNet basic block: 3×3 conv-BN-ReLU, 3×3 conv-BN, identity shortcut, ReLU after the add.
@@ -122,6 +125,7 @@ def resnet_basic_block(*, channels: int = 256, width: int = 256, size: int = 56)
     variant="bottleneck block (Fig. 5 right)",
     input_size=(256, 56, 56),
     kind="block",
+    params=70_400,
 )
 def resnet_bottleneck_block(*, channels: int = 256, width: int = 64, size: int = 56) -> Residual:
     """ResNet bottleneck block: 1×1 reduce, 3×3, 1×1 restore (256 → 64 → 64 → 256), BN, identity shortcut.
@@ -156,6 +160,7 @@ class DenseLayer(nn.Module):
     variant="dense block + transition (DenseNet-BC)",
     input_size=(64, 56, 56),
     kind="block",
+    params=368_320,
 )
 def dense_block(
     *, layers: int = 6, growth_rate: int = 32, in_channels: int = 64, bottleneck: bool = True,
@@ -183,7 +188,8 @@ def dense_block(
 
 
 @register_model(
-    paper=NIN_PAPER, year=2013, variant="global average pooling head", input_size=(512, 7, 7), kind="block"
+    paper=NIN_PAPER, year=2013, variant="global average pooling head", input_size=(512, 7, 7), kind="block",
+    params=513_000,
 )
 def gap_head(*, channels: int = 512, size: int = 7, num_classes: int = 1000) -> nn.Sequential:
     """Classifier head: global average pool, then one linear layer (512 → 1000: 513,000 parameters).
@@ -199,7 +205,8 @@ def gap_head(*, channels: int = 512, size: int = 7, num_classes: int = 1000) -> 
     return with_input_size(head, channels, size, size)
 
 
-@register_model(paper=VGG_PAPER, year=2014, variant="flatten + FC head", input_size=(512, 7, 7), kind="block")
+@register_model(paper=VGG_PAPER, year=2014, variant="flatten + FC head", input_size=(512, 7, 7), kind="block",
+                params=25_089_000)
 def fc_head(*, channels: int = 512, size: int = 7, num_classes: int = 1000) -> nn.Sequential:
     """Classifier head: flatten the map, then one linear layer (25,088 → 1000: 25,089,000 parameters).
 

@@ -56,31 +56,31 @@ def _cifar(name: str, num_classes: int, shortcut: Shortcut) -> CifarResNet:
     return CifarResNet(CIFAR_RESNETS[name], num_classes=num_classes, shortcut=shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-20 (CIFAR-10)", input_size=(3, 32, 32))
+@register_model(paper=PAPER, year=2015, variant="ResNet-20 (CIFAR-10)", input_size=(3, 32, 32), params=269_722)
 def resnet20(*, num_classes: int = 10, shortcut: Shortcut = "A") -> CifarResNet:
     """ResNet-20 for CIFAR-10 (paper section 4.2, n = 3); 0.27M parameters as in table 6."""
     return _cifar("resnet20", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-32 (CIFAR-10)", input_size=(3, 32, 32))
+@register_model(paper=PAPER, year=2015, variant="ResNet-32 (CIFAR-10)", input_size=(3, 32, 32), params=464_154)
 def resnet32(*, num_classes: int = 10, shortcut: Shortcut = "A") -> CifarResNet:
     """ResNet-32 for CIFAR-10 (paper section 4.2, n = 5); 0.46M parameters as in table 6."""
     return _cifar("resnet32", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-44 (CIFAR-10)", input_size=(3, 32, 32))
+@register_model(paper=PAPER, year=2015, variant="ResNet-44 (CIFAR-10)", input_size=(3, 32, 32), params=658_586)
 def resnet44(*, num_classes: int = 10, shortcut: Shortcut = "A") -> CifarResNet:
     """ResNet-44 for CIFAR-10 (paper section 4.2, n = 7); 0.66M parameters as in table 6."""
     return _cifar("resnet44", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-56 (CIFAR-10)", input_size=(3, 32, 32))
+@register_model(paper=PAPER, year=2015, variant="ResNet-56 (CIFAR-10)", input_size=(3, 32, 32), params=853_018)
 def resnet56(*, num_classes: int = 10, shortcut: Shortcut = "A") -> CifarResNet:
     """ResNet-56 for CIFAR-10 (paper section 4.2, n = 9); 0.85M parameters as in table 6."""
     return _cifar("resnet56", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-110 (CIFAR-10)", input_size=(3, 32, 32))
+@register_model(paper=PAPER, year=2015, variant="ResNet-110 (CIFAR-10)", input_size=(3, 32, 32), params=1_727_962)
 def resnet110(*, num_classes: int = 10, shortcut: Shortcut = "A") -> CifarResNet:
     """ResNet-110 for CIFAR-10 (paper section 4.2, n = 18); 1.7M parameters as in table 6."""
     return _cifar("resnet110", num_classes, shortcut)

@@ -114,7 +114,7 @@ class ConvNeXt(nn.Module):
         return self.classifier(x)  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2022, variant="ConvNeXt-T", top1=82.520)
+@register_model(paper=PAPER, year=2022, variant="ConvNeXt-T", top1=82.520, params=28_589_128)
 def convnext_tiny(*, num_classes: int = 1000, stochastic_depth_prob: float | None = None) -> ConvNeXt:
     """ConvNeXt-T (paper section 2.6, 224×224), torchvision layout; deviations in the module's notes."""
     widths, depths, drop = CONVNEXTS["convnext_tiny"]

@@ -136,13 +136,13 @@ def _densenet(name: str, num_classes: int) -> DenseNet:
     return DenseNet(growth_rate, block_config, num_init_features, num_classes=num_classes)
 
 
-@register_model(paper=PAPER, year=2016, variant="DenseNet-121 (k = 32)", top1=74.434)
+@register_model(paper=PAPER, year=2016, variant="DenseNet-121 (k = 32)", top1=74.434, params=7_978_856)
 def densenet121(*, num_classes: int = 1000) -> DenseNet:
     """DenseNet-121 (paper table 1, k = 32), torchvision layout; see the module's deviations."""
     return _densenet("densenet121", num_classes)
 
 
-@register_model(paper=PAPER, year=2016, variant="DenseNet-161 (k = 48)", top1=77.138)
+@register_model(paper=PAPER, year=2016, variant="DenseNet-161 (k = 48)", top1=77.138, params=28_681_000)
 def densenet161(*, num_classes: int = 1000) -> DenseNet:
     """DenseNet-161 (k = 48, 96 stem channels), torchvision layout.
 
@@ -152,13 +152,13 @@ def densenet161(*, num_classes: int = 1000) -> DenseNet:
     return _densenet("densenet161", num_classes)
 
 
-@register_model(paper=PAPER, year=2016, variant="DenseNet-169 (k = 32)", top1=75.600)
+@register_model(paper=PAPER, year=2016, variant="DenseNet-169 (k = 32)", top1=75.600, params=14_149_480)
 def densenet169(*, num_classes: int = 1000) -> DenseNet:
     """DenseNet-169 (paper table 1, k = 32), torchvision layout; see the module's deviations."""
     return _densenet("densenet169", num_classes)
 
 
-@register_model(paper=PAPER, year=2016, variant="DenseNet-201 (k = 32)", top1=76.896)
+@register_model(paper=PAPER, year=2016, variant="DenseNet-201 (k = 32)", top1=76.896, params=20_013_928)
 def densenet201(*, num_classes: int = 1000) -> DenseNet:
     """DenseNet-201 (paper table 1, k = 32), torchvision layout; see the module's deviations."""
     return _densenet("densenet201", num_classes)

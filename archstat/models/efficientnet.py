@@ -144,7 +144,7 @@ class EfficientNet(nn.Module):
         return self.classifier(x.flatten(1))  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2019, variant="EfficientNet-B0", top1=77.692)
+@register_model(paper=PAPER, year=2019, variant="EfficientNet-B0", top1=77.692, params=5_288_548)
 def efficientnet_b0(*, num_classes: int = 1000, dropout: float | None = None,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
     """EfficientNet-B0 (paper table 1, 224×224), torchvision layout; deviations in the module's notes."""

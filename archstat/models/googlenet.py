@@ -149,7 +149,7 @@ class GoogLeNet(nn.Module):
         return logits
 
 
-@register_model(paper=PAPER, year=2014, variant="GoogLeNet (Table 1)")
+@register_model(paper=PAPER, year=2014, variant="GoogLeNet (Table 1)", params=13_378_280)
 def googlenet(*, num_classes: int = 1000, aux_logits: bool = True, dropout: float = 0.4) -> GoogLeNet:
     """GoogLeNet as in the paper's Table 1: true 5×5 branches, LRN, biased convs with ReLU, no BN.
 

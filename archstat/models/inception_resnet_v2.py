@@ -139,7 +139,7 @@ class InceptionResNetV2(nn.Module):
         return self.fc(x)  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2016, variant="Inception-ResNet-v2", input_size=(3, 299, 299))
+@register_model(paper=PAPER, year=2016, variant="Inception-ResNet-v2", input_size=(3, 299, 299), params=55_843_464)
 def inception_resnet_v2(*, num_classes: int = 1000, dropout: float = 0.2) -> InceptionResNetV2:
     """Inception-ResNet-v2 at 299×299 in the layout of Google's released checkpoint.
 

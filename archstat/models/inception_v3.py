@@ -264,6 +264,7 @@ class Inception3(nn.Module):
     variant="Inception-v3",
     input_size=(3, 299, 299),
     top1=77.294,
+    params=27_161_264,
 )
 def inception_v3(*, num_classes: int = 1000, aux_logits: bool = True, dropout: float = 0.5) -> Inception3:
     """Inception-v3 at 299×299 in torchvision's layout, with the auxiliary classifier on 17×17.

@@ -174,7 +174,7 @@ class InceptionV4(nn.Module):
         return self.fc(x)  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2016, variant="Inception-v4", input_size=(3, 299, 299))
+@register_model(paper=PAPER, year=2016, variant="Inception-v4", input_size=(3, 299, 299), params=42_679_816)
 def inception_v4(*, num_classes: int = 1000, dropout: float = 0.2) -> InceptionV4:
     """Inception-v4 at 299×299 (paper Figs. 3–9; Reduction-A with k=192, l=224, m=256, n=384).
 

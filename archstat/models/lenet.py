@@ -128,7 +128,8 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-@register_model(paper=PAPER, year=1998, variant="LeNet-5", input_size=(1, 32, 32))
+@register_model(paper=PAPER, year=1998, variant="LeNet-5", input_size=(1, 32, 32), params=60_840,
+                trainable_params=60_000)
 def lenet5(*, num_classes: int = 10) -> LeNet5:
     """LeNet-5 as published: sparse C3 (Table I), trainable subsampling, scaled tanh, Euclidean RBF output.
 
@@ -150,7 +151,7 @@ def lenet5(*, num_classes: int = 10) -> LeNet5:
     return LeNet5(num_classes=num_classes)
 
 
-@register_model(paper=PAPER, year=1998, variant="LeNet-5 (modern)", input_size=(1, 32, 32))
+@register_model(paper=PAPER, year=1998, variant="LeNet-5 (modern)", input_size=(1, 32, 32), params=61_706)
 def lenet5_modern(*, num_classes: int = 10) -> LeNet5:
     """LeNet-5 as usually re-implemented today: ReLU, 2×2 max pools, full C3, linear output.
 

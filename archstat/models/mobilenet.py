@@ -101,7 +101,7 @@ class MobileNetV2(nn.Module):
         return self.classifier(x.flatten(1))  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2018, variant="MobileNetV2 1.0 (224)", top1=71.878)
+@register_model(paper=PAPER, year=2018, variant="MobileNetV2 1.0 (224)", top1=71.878, params=3_504_872)
 def mobilenet_v2(*, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV2:
     """MobileNetV2 (width 1.0, 224×224), torchvision layout.
 

@@ -55,7 +55,7 @@ class NiN(nn.Module):
         return self.avgpool(x).flatten(1)
 
 
-@register_model(paper=PAPER, year=2013, variant="NIN (ImageNet model)")
+@register_model(paper=PAPER, year=2013, variant="NIN (ImageNet model)", params=7_595_176)
 def nin(*, num_classes: int = 1000, dropout: float = 0.5) -> NiN:
     """NIN, the authors' 4-mlpconv ImageNet model: 96-256-384-1024 k×k convs, each with two 1×1s, GAP head.
 

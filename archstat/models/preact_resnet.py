@@ -176,31 +176,31 @@ def _preact(name: str, num_classes: int, shortcut: Shortcut) -> PreActResNet:
     return PreActResNet(block, layers, num_classes=num_classes, shortcut=shortcut)
 
 
-@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-18")
+@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-18", params=11_687_720)
 def preact_resnet18(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> PreActResNet:
     """Pre-activation ResNet-18; a depth the paper does not train (see the module's notes)."""
     return _preact("preact_resnet18", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-34")
+@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-34", params=21_795_880)
 def preact_resnet34(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> PreActResNet:
     """Pre-activation ResNet-34; a depth the paper does not train (see the module's notes)."""
     return _preact("preact_resnet34", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-50")
+@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-50", params=25_549_352)
 def preact_resnet50(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> PreActResNet:
     """Pre-activation ResNet-50; a depth the paper does not train (see the module's notes)."""
     return _preact("preact_resnet50", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-101")
+@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-101", params=44_541_480)
 def preact_resnet101(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> PreActResNet:
     """Pre-activation ResNet-101; a depth the paper does not train (see the module's notes)."""
     return _preact("preact_resnet101", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-152")
+@register_model(paper=PAPER, year=2016, variant="pre-act ResNet-152", params=60_185_128)
 def preact_resnet152(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> PreActResNet:
     """Pre-activation ResNet-152 (paper table 5's ImageNet network; stride on the 3×3 conv)."""
     return _preact("preact_resnet152", num_classes, shortcut)

@@ -241,19 +241,19 @@ def _resnet(name: str, num_classes: int, shortcut: Shortcut, *, stride_in_1x1: b
     return ResNet(block, layers, num_classes=num_classes, shortcut=shortcut, stride_in_1x1=stride_in_1x1)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-18", top1=69.758)
+@register_model(paper=PAPER, year=2015, variant="ResNet-18", top1=69.758, params=11_689_512)
 def resnet18(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-18 (paper table 1), torchvision layout; no deviation beyond the module's notes."""
     return _resnet("resnet18", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-34", top1=73.314)
+@register_model(paper=PAPER, year=2015, variant="ResNet-34", top1=73.314, params=21_797_672)
 def resnet34(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-34 (paper table 1), torchvision layout; no deviation beyond the module's notes."""
     return _resnet("resnet34", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-50 (v1.5)", top1=76.130)
+@register_model(paper=PAPER, year=2015, variant="ResNet-50 (v1.5)", top1=76.130, params=25_557_032)
 def resnet50(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-50 (v1.5: stride on the 3×3 conv, as torchvision).
 
@@ -263,7 +263,7 @@ def resnet50(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     return _resnet("resnet50", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-101 (v1.5)", top1=77.374)
+@register_model(paper=PAPER, year=2015, variant="ResNet-101 (v1.5)", top1=77.374, params=44_549_160)
 def resnet101(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-101 (v1.5: stride on the 3×3 conv, as torchvision).
 
@@ -273,7 +273,7 @@ def resnet101(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     return _resnet("resnet101", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-152 (v1.5)", top1=78.312)
+@register_model(paper=PAPER, year=2015, variant="ResNet-152 (v1.5)", top1=78.312, params=60_192_808)
 def resnet152(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-152 (v1.5: stride on the 3×3 conv, as torchvision).
 
@@ -283,19 +283,19 @@ def resnet152(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     return _resnet("resnet152", num_classes, shortcut)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-50")
+@register_model(paper=PAPER, year=2015, variant="ResNet-50", params=25_557_032)
 def resnet50_v1(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-50 as in the paper: stride on the first 1×1 conv of a down-sampling bottleneck."""
     return _resnet("resnet50", num_classes, shortcut, stride_in_1x1=True)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-101")
+@register_model(paper=PAPER, year=2015, variant="ResNet-101", params=44_549_160)
 def resnet101_v1(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-101 as in the paper: stride on the first 1×1 conv of a down-sampling bottleneck."""
     return _resnet("resnet101", num_classes, shortcut, stride_in_1x1=True)
 
 
-@register_model(paper=PAPER, year=2015, variant="ResNet-152")
+@register_model(paper=PAPER, year=2015, variant="ResNet-152", params=60_192_808)
 def resnet152_v1(*, num_classes: int = 1000, shortcut: Shortcut = "B") -> ResNet:
     """ResNet-152 as in the paper: stride on the first 1×1 conv of a down-sampling bottleneck."""
     return _resnet("resnet152", num_classes, shortcut, stride_in_1x1=True)

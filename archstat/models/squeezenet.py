@@ -99,7 +99,7 @@ class SqueezeNet(nn.Module):
         return x.flatten(1)  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2016, variant="SqueezeNet (v1.0)", top1=58.092)
+@register_model(paper=PAPER, year=2016, variant="SqueezeNet (v1.0)", top1=58.092, params=1_248_424)
 def squeezenet1_0(*, num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
     """SqueezeNet 1.0 (paper table 1), torchvision layout.
 
@@ -110,7 +110,7 @@ def squeezenet1_0(*, num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNe
     return SqueezeNet(stem, body, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2016, variant="SqueezeNet v1.1 (not in the paper)", top1=58.178)
+@register_model(paper=PAPER, year=2016, variant="SqueezeNet v1.1 (not in the paper)", top1=58.178, params=1_235_496)
 def squeezenet1_1(*, num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
     """SqueezeNet 1.1, torchvision layout: 2.4× fewer MACs than 1.0 at the same accuracy.
 

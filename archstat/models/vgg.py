@@ -72,7 +72,7 @@ def _vgg(name: str, *, batch_norm: bool, num_classes: int, dropout: float) -> VG
     return VGG(make_features(VGGS[name], batch_norm=batch_norm), num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="A", top1=69.020)
+@register_model(paper=PAPER, year=2014, variant="A", top1=69.020, params=132_863_336)
 def vgg11(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-11 (configuration A): 8 convs + 3 FC; 132,863,336 params, 7,609,090,048 MACs at 224.
 
@@ -82,7 +82,7 @@ def vgg11(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg11", batch_norm=False, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="A-LRN")
+@register_model(paper=PAPER, year=2014, variant="A-LRN", params=132_863_336)
 def vgg11_lrn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-11 with LRN (configuration A-LRN): A with local response normalisation after conv1.
 
@@ -96,7 +96,7 @@ def vgg11_lrn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg11_lrn", batch_norm=False, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="B", top1=69.928)
+@register_model(paper=PAPER, year=2014, variant="B", top1=69.928, params=133_047_848)
 def vgg13(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-13 (configuration B): 10 convs + 3 FC; 133,047,848 params, 11,308,466,176 MACs at 224.
 
@@ -106,7 +106,7 @@ def vgg13(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg13", batch_norm=False, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="C")
+@register_model(paper=PAPER, year=2014, variant="C", params=133_638_952)
 def vgg16c(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-16 configuration C: D with the third conv of blocks 3, 4 and 5 a 1×1 conv (padding 0).
 
@@ -118,7 +118,7 @@ def vgg16c(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg16c", batch_norm=False, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="D", top1=71.592)
+@register_model(paper=PAPER, year=2014, variant="D", top1=71.592, params=138_357_544)
 def vgg16(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-16 (configuration D): 13 convs + 3 FC; 138,357,544 params, 15,470,264,320 MACs at 224.
 
@@ -128,7 +128,7 @@ def vgg16(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg16", batch_norm=False, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="E", top1=72.376)
+@register_model(paper=PAPER, year=2014, variant="E", top1=72.376, params=143_667_240)
 def vgg19(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-19 (configuration E): 16 convs + 3 FC; 143,667,240 params, 19,632,062,464 MACs at 224.
 
@@ -138,7 +138,7 @@ def vgg19(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg19", batch_norm=False, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="A + BN", top1=70.370)
+@register_model(paper=PAPER, year=2014, variant="A + BN", top1=70.370, params=132_868_840)
 def vgg11_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-11 with batch norm after each conv (torchvision's vgg11_bn): 132,868,840 params.
 
@@ -149,7 +149,7 @@ def vgg11_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg11", batch_norm=True, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="B + BN", top1=71.586)
+@register_model(paper=PAPER, year=2014, variant="B + BN", top1=71.586, params=133_053_736)
 def vgg13_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-13 with batch norm after each conv (torchvision's vgg13_bn): 133,053,736 params.
 
@@ -160,7 +160,7 @@ def vgg13_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg13", batch_norm=True, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="D + BN", top1=73.360)
+@register_model(paper=PAPER, year=2014, variant="D + BN", top1=73.360, params=138_365_992)
 def vgg16_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-16 with batch norm after each conv (torchvision's vgg16_bn): 138,365,992 params.
 
@@ -171,7 +171,7 @@ def vgg16_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     return _vgg("vgg16", batch_norm=True, num_classes=num_classes, dropout=dropout)
 
 
-@register_model(paper=PAPER, year=2014, variant="E + BN", top1=74.218)
+@register_model(paper=PAPER, year=2014, variant="E + BN", top1=74.218, params=143_678_248)
 def vgg19_bn(*, num_classes: int = 1000, dropout: float = 0.5) -> VGG:
     """VGG-19 with batch norm after each conv (torchvision's vgg19_bn): 143,678,248 params.
 

@@ -126,7 +126,7 @@ class VisionTransformer(nn.Module):
         return self.heads(x[:, 0])  # N x num_classes
 
 
-@register_model(paper=PAPER, year=2020, variant="ViT-B/16", top1=81.072)
+@register_model(paper=PAPER, year=2020, variant="ViT-B/16", top1=81.072, params=86_567_656)
 def vit_b_16(*, num_classes: int = 1000, image_size: int = 224, dropout: float = 0.0,
              attention_dropout: float = 0.0) -> VisionTransformer:
     """ViT-B/16 (paper table 1, 224×224), torchvision layout; deviations in the module's notes.

@@ -30,7 +30,7 @@ from archstat.report.writers import latex_escape
 FORMATS = ("svg", "png", "pdf", "tex", "html")
 ANNOTATIONS = ("shapes", "params", "macs", "rf")
 DEFAULT_ANNOTATIONS = ("shapes",)
-DIAGRAM_FONT = FONT.replace("sans-serif", "'Noto Sans CJK KR', sans-serif")
+DIAGRAM_FONT = FONT   # names the CJK font already, for Korean labels
 TITLE_PT, MAIN_PT, SMALL_PT = 26, 18, 14
 CHAR_W = 0.58            # average glyph width in ems, for sizing boxes before the layout
 LINE_H = 1.3

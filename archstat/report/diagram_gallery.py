@@ -189,17 +189,17 @@ def alexnet_columns_graph() -> Graph:
 
 
 DIAGRAMS = (
-    GalleryDiagram("08_inception_naive", _graph("inception_naive"), annotate=("params", "macs")),
-    GalleryDiagram("08_inception_reduced", _graph("inception_reduced"), annotate=("params", "macs")),
-    GalleryDiagram("09_resnet_basic_block", _graph("resnet_basic_block", "", 2), annotate=("params", "macs")),
-    GalleryDiagram("09_resnet_bottleneck_block", _graph("resnet_bottleneck_block", "", 2),
+    GalleryDiagram("09_inception_naive", _graph("inception_naive"), annotate=("params", "macs")),
+    GalleryDiagram("09_inception_reduced", _graph("inception_reduced"), annotate=("params", "macs")),
+    GalleryDiagram("10_resnet_basic_block", _graph("resnet_basic_block", "", 2), annotate=("params", "macs")),
+    GalleryDiagram("10_resnet_bottleneck_block", _graph("resnet_bottleneck_block", "", 2),
                    annotate=("params", "macs")),
-    GalleryDiagram("09_resnet50_projection", _graph("resnet50", "layer2.0", 1), annotate=("params", "macs")),
-    GalleryDiagram("10_dense_block", dense_block_graph, annotate=(), hints=dense_hints),
-    GalleryDiagram("11_vgg_configurations", vgg_table_graph, annotate=(), rankdir="TB", compact=True,
+    GalleryDiagram("10_resnet50_projection", _graph("resnet50", "layer2.0", 1), annotate=("params", "macs")),
+    GalleryDiagram("11_dense_block", dense_block_graph, annotate=(), hints=dense_hints),
+    GalleryDiagram("12_vgg_configurations", vgg_table_graph, annotate=(), rankdir="TB", compact=True,
                    hints=vgg_table_hints),
-    GalleryDiagram("12_alexnet_two_gpus", alexnet_columns_graph, annotate=(), rankdir="LR"),
-    GalleryDiagram("13_lenet5_strip", _graph("lenet5", "", 2), annotate=("params",), rankdir="LR"),
+    GalleryDiagram("13_alexnet_two_gpus", alexnet_columns_graph, annotate=(), rankdir="LR"),
+    GalleryDiagram("14_lenet5_strip", _graph("lenet5", "", 2), annotate=("params",), rankdir="LR"),
 )
 
 
@@ -227,8 +227,8 @@ def diagram_tables(graph: Graph, title: str, lang: str = "en") -> dict[str, str]
 
 def draw(entry: GalleryDiagram, lang: str = "en") -> tuple[Graph, Layout]:
     graph = entry.graph()
-    title = {"11_vgg_configurations": text("diagram.vgg_title", lang),
-             "12_alexnet_two_gpus": text("diagram.alexnet_title", lang)}.get(entry.name)
+    title = {"12_vgg_configurations": text("diagram.vgg_title", lang),
+             "13_alexnet_two_gpus": text("diagram.alexnet_title", lang)}.get(entry.name)
     return graph, layout(graph, annotate=entry.annotate, lang=lang, title=title, rankdir=entry.rankdir,
                          compact=entry.compact, hints=entry.hints(graph, lang) if entry.hints else None)
 

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from archstat.analysis.rf.erf import ERFResult, LayerERF
+from archstat.report.messages import DEFAULT_LANG, text
 from archstat.report.style import FONT_SIZE, HEIGHT, QUANTITY_COLORS, apply
 from archstat.report.table import Column, Document, Note, Table, Value
 
@@ -61,18 +62,15 @@ def _exponent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def erf_lines(result: ERFResult) -> list[str]:
-    """The fit, the inputs and the definitions, under the table."""
+def erf_lines(result: ERFResult, lang: str = DEFAULT_LANG) -> list[str]:
+    """The fit, the inputs and the definitions, under the table, in `lang`."""
     lines = [
-        f"growth exponent against depth: ERF std {_exponent(result.fit.erf_exponent)}, "
-        f"TRF size − 1 {_exponent(result.fit.trf_exponent)} (Luo et al. 2016: √n against n, 0.5 against 1)",
-        f"mean of |∂ centre unit / ∂ input| over {result.images} inputs ({result.source}), "
-        "summed over channels, normalised to sum 1",
-        "std, r68, r95 and offset in input pixels per axis (H×W); r = smallest radius about the field's centre "
-        "holding the share of the marginal; ERF/TRF 95% = fewest pixels holding 95% over the TRF area "
-        "clipped to the input; depth = place in the growth table",
+        text("report.erf.exponent", lang, erf=_exponent(result.fit.erf_exponent),
+             trf=_exponent(result.fit.trf_exponent)),
+        text("report.erf.mean", lang, images=result.images, source=result.source),
+        text("report.erf.definitions", lang),
     ]
-    lines += [f"skipped {path}: {reason}" for path, reason in result.skipped]
+    lines += [text("report.erf.skipped", lang, path=path, reason=reason) for path, reason in result.skipped]
     return lines
 
 
@@ -109,14 +107,14 @@ def _window(layer: LayerERF) -> list[tuple[int, int]]:
     return out
 
 
-def erf_figure(result: ERFResult, *, title: str | None = None) -> go.Figure:
+def erf_figure(result: ERFResult, *, title: str | None = None, lang: str = DEFAULT_LANG) -> go.Figure:
     """Heatmaps of the chosen layers (a box marks each theoretical field), and std/size against depth."""
     layers = shown_layers(result.layers)
     cols = max(1, len(layers))
     fig = make_subplots(
         rows=2, cols=cols, row_heights=[0.45, 0.55], vertical_spacing=0.16, horizontal_spacing=0.035,
         specs=[[{} for _ in range(cols)], [{"colspan": cols}] + [None] * (cols - 1)],
-        subplot_titles=[f"{layer.path} · depth {layer.depth}" for layer in layers] + [""],
+        subplot_titles=[text("report.erf.panel", lang, path=layer.path, depth=layer.depth) for layer in layers] + [""],
     )
     for col, layer in enumerate(layers, start=1):
         (top, bottom), (left, right) = _window(layer)
@@ -124,7 +122,8 @@ def erf_figure(result: ERFResult, *, title: str | None = None) -> go.Figure:
         peak = float(layer.erf.max())
         fig.add_trace(go.Heatmap(
             z=(crop / peak).tolist(), x=list(range(left, right + 1)), y=list(range(top, bottom + 1)),
-            coloraxis="coloraxis", hovertemplate="x %{x}, y %{y}: %{z:.3f} of the peak<extra></extra>",
+            coloraxis="coloraxis",
+            hovertemplate="x %{x}, y %{y}: %{z:.3f} " + text("report.erf.of_peak", lang) + "<extra></extra>",
         ), row=1, col=col)
         (y0, y1), (x0, x1) = layer.trf_box
         fig.add_shape(type="rect", x0=x0 - 0.5, x1=x1 + 0.5, y0=y0 - 0.5, y1=y1 + 0.5, row=1, col=col,
@@ -135,24 +134,26 @@ def erf_figure(result: ERFResult, *, title: str | None = None) -> go.Figure:
                          scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     depths = [layer.depth for layer in result.layers]
     fig.add_trace(go.Scatter(
-        x=depths, y=[sum(layer.trf) / len(layer.trf) for layer in result.layers], name="TRF size (px)",
+        x=depths, y=[sum(layer.trf) / len(layer.trf) for layer in result.layers], name=text("report.erf.trf", lang),
         mode="lines+markers", line={"color": TRF_COLOR, "width": 3, "dash": "dash"}, marker={"size": 9},
     ), row=2, col=1)
     fig.add_trace(go.Scatter(
-        x=depths, y=[sum(layer.erf_std) / len(layer.erf_std) for layer in result.layers], name="ERF std (px)",
+        x=depths, y=[sum(layer.erf_std) / len(layer.erf_std) for layer in result.layers],
+        name=text("report.erf.std", lang),
         mode="lines+markers", line={"color": ERF_COLOR, "width": 3}, marker={"size": 9},
     ), row=2, col=1)
     ticks = sorted(set(depths))
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks], minor={"showgrid": False},
-                     title_text="depth (layers that grow the field)", row=2, col=1)
-    fig.update_yaxes(type="log", dtick=1, tickformat="~s", title_text="input pixels", row=2, col=1)
+                     title_text=text("report.erf.x", lang), row=2, col=1)
+    fig.update_yaxes(type="log", dtick=1, tickformat="~s", title_text=text("report.erf.y", lang), row=2, col=1)
     shape = "×".join(map(str, result.input_shape[1:]))
-    apply(fig, title or f"{result.model}: effective vs theoretical receptive field", subtitle=(
-        f"mean |∂ centre unit / ∂ input| over {result.images} inputs at {shape}; box = theoretical field; "
-        f"growth exponent ERF std {_exponent(result.fit.erf_exponent)} vs TRF {_exponent(result.fit.trf_exponent)}"))
+    apply(fig, title or text("report.erf.title", lang, model=result.model), subtitle=text(
+        "report.erf.subtitle", lang, images=result.images, shape=shape, erf=_exponent(result.fit.erf_exponent),
+        trf=_exponent(result.fit.trf_exponent)))
     fig.update_layout(
         height=HEIGHT, coloraxis={"colorscale": COLORSCALE, "cmin": 0, "cmax": 1, "colorbar": {
-            "title": {"text": "of peak", "font": {"size": FONT_SIZE - 4}}, "len": 0.36, "y": 0.76,
+            "title": {"text": text("report.erf.colorbar", lang), "font": {"size": FONT_SIZE - 4}},
+            "len": 0.36, "y": 0.76,
             "thickness": 14}},
         legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.5, "yanchor": "top",
                 "bgcolor": "rgba(255,255,255,0.85)"},

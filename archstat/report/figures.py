@@ -3,6 +3,10 @@
 Every builder takes the DataFrame its `archstat.studies.lectures` function returns and only
 draws it: numbers shown on a figure are read from the data, never computed here. `write_gallery`
 writes `NN_name.<format>` for each image format and `NN_name.{md,tex,csv}` beside it.
+
+Every word a figure or table shows comes from the message catalogue (`archstat.report.messages`,
+section "figures"), in the language `lang` names; builders take `(df, lang)` and a figure's
+columns are `columns(lang)`, so a figure added to `GALLERY` follows every language at once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import re
 import signal
 import subprocess
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +29,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from archstat.errors import ArchstatError, one_line
-from archstat.report import messages
+from archstat.report.messages import CATALOGUE, DEFAULT_LANG, check_lang, text
 from archstat.report.output import atomic_write
 from archstat.report.style import FONT_SIZE, HEIGHT, PALETTE, QUANTITY_COLORS, WIDTH, apply, ticks_125
 from archstat.report.sweep_figure import size_sweep_figure
@@ -83,10 +87,6 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _yes(v: Any) -> str:
-    return "yes" if bool(v) else ""
-
-
 Record = dict[str, Any]
 
 
@@ -100,6 +100,15 @@ def _text_col(header: str, key: str) -> Column[Record]:
     return _column(header, key, _text, numeric=False)
 
 
+def _header(lang: str) -> Callable[[str], str]:
+    """The column headers of the figures' tables in `lang`: `h("layer")`."""
+    return lambda name: text(f"figures.col.{name}", lang)
+
+
+def _log(axis: str, lang: str) -> str:
+    return text("figures.log_scale", lang, axis=axis)
+
+
 def figure_table(df: pd.DataFrame, columns: Sequence[Column[Record]], title: str = "", note: str = "") -> Table:
     """The figure's table: `columns` shown, every column of the data written to CSV, in the data's order."""
     every = [replace(c, data=False) for c in columns] + [_column(key, key, shown=False) for key in map(str, df.columns)]
@@ -109,30 +118,27 @@ def figure_table(df: pd.DataFrame, columns: Sequence[Column[Record]], title: str
 
 # -- 1. stacked 3×3 convs ---------------------------------------------------------------------------
 
-STACK_TITLE = "Stacked 3×3 convs: the same receptive field for fewer weights and MACs"
-
-
-def _spec(spec: str) -> str:
-    """`3x3x2` → `3×3 ×2`, for a slide."""
+def _spec(spec: str, lang: str = DEFAULT_LANG) -> str:
+    """`3x3x2` → `2 × 3×3`, `5x5` → `one 5×5`, for a slide."""
     match = re.fullmatch(r"(\d+)x(\d+)(?:x(\d+))?", spec)
     if match is None:
         return spec
     kh, kw, n = match.groups()
-    return f"{n} × {kh}×{kw}" if n else f"one {kh}×{kw}"
+    return text("figures.spec.stack", lang, n=n, kh=kh, kw=kw) if n else text("figures.spec.single", lang, kh=kh, kw=kw)
 
 
-def stacked_convs_figure(df: pd.DataFrame) -> go.Figure:
+def stacked_convs_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """A 2×2 grid: weights and MACs (rows) against C for each field (columns), stack vs single conv."""
     fields = [part for _, part in df.groupby("field_px", sort=True)]
-    titles = [f"{_spec(p['stack'].iloc[0])} vs {_spec(p['single'].iloc[0])}: {f}×{f} field"
-              for p in fields for f in [p["field_px"].iloc[0]]]
+    titles = [text("figures.stacked.panel", lang, stack=_spec(p["stack"].iloc[0], lang),
+                   single=_spec(p["single"].iloc[0], lang), field=p["field_px"].iloc[0]) for p in fields]
     fig = make_subplots(rows=2, cols=len(fields), shared_xaxes=True, horizontal_spacing=0.08,
                         vertical_spacing=0.09, subplot_titles=titles)
     for col, part in enumerate(fields, start=1):
         last = part.iloc[-1]
         for row, quantity in ((1, "weights"), (2, "macs")):
-            for side, color, dash, name in (("stack", STACKED, "solid", "stacked 3×3 convs"),
-                                            ("single", SINGLE, "dash", "one conv of the same field")):
+            for side, color, dash, name in (("stack", STACKED, "solid", text("figures.stacked.legend_stack", lang)),
+                                            ("single", SINGLE, "dash", text("figures.stacked.legend_single", lang))):
                 fig.add_trace(go.Scatter(
                     x=part["channels"], y=part[f"{side}_{quantity}"], name=name, legendgroup=name,
                     showlegend=row == 1 and col == 1, mode="lines+markers",
@@ -148,22 +154,24 @@ def stacked_convs_figure(df: pd.DataFrame) -> go.Figure:
         mid = part.iloc[len(part) // 2]
         fig.add_annotation(
             x=math.log10(mid["channels"]), y=math.log10(float(mid["stack_weights"])), row=1, col=col, ax=40, ay=45,
-            text=f"C = {mid['channels']}: {mid['stack_weights']:,} vs {mid['single_weights']:,}",
+            text=f"C = {mid['channels']}: " + text("figures.vs", lang, a=f"{mid['stack_weights']:,}",
+                                                   b=f"{mid['single_weights']:,}"),
             xanchor="left", yanchor="top", font={"size": LABEL_SIZE}, arrowcolor="#444",
             bgcolor="rgba(255,255,255,0.9)",
         )
     first5, first7 = fields[0].iloc[0], fields[-1].iloc[0]
-    apply(fig, STACK_TITLE, subtitle=(
-        f"weights: {_spec(first5['stack'])} = {first5['stack_weights_c2']}·C² vs {first5['single_weights_c2']}·C²,  "
-        f"{_spec(first7['stack'])} = {first7['stack_weights_c2']}·C² vs {first7['single_weights_c2']}·C² "
-        f"(C → C convs, no bias);  MACs = multiply-accumulates at {first5['size'].replace('x', '×')}"))
+    apply(fig, text("figures.stacked.title", lang), subtitle=text(
+        "figures.stacked.subtitle", lang, stack5=_spec(first5["stack"], lang), stack5_c2=first5["stack_weights_c2"],
+        single5_c2=first5["single_weights_c2"], stack7=_spec(first7["stack"], lang),
+        stack7_c2=first7["stack_weights_c2"], single7_c2=first7["single_weights_c2"],
+        size=first5["size"].replace("x", "×")))
     ticks = sorted(df["channels"].unique())
     fig.update_xaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks], range=[
         math.log10(ticks[0]) - 0.08, math.log10(ticks[-1]) + 0.25], tickfont={"size": TICK_SIZE})
     for col in range(1, len(fields) + 1):
-        fig.update_xaxes(title_text="channels C", row=2, col=col)
+        fig.update_xaxes(title_text=text("figures.stacked.x", lang), row=2, col=col)
     fig.update_yaxes(**LOG_TICKS, tickfont={"size": TICK_SIZE})
-    fig.update_yaxes(title_text="weights", row=1, col=1)
+    fig.update_yaxes(title_text=text("figures.stacked.weights", lang), row=1, col=1)
     fig.update_yaxes(title_text="MACs", row=2, col=1)
     for title in titles:
         fig.update_annotations(selector={"text": title}, font_size=FONT_SIZE)
@@ -172,20 +180,19 @@ def stacked_convs_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-STACK_COLUMNS = (
-    _column("field (px)", "field_px"), _column("C", "channels"),
-    _text_col("stack", "stack"), _text_col("single", "single"),
-    _column("stack weights", "stack_weights"), _column("single weights", "single_weights"),
-    _column("stack MACs", "stack_macs"), _column("single MACs", "single_macs"),
-    _column("change", "weights_change_pct", _change),
-    _column("non-linearities", "stack_nonlinearities"),
-)
+def stack_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    return (
+        _column(h("field_px"), "field_px"), _column("C", "channels"),
+        _text_col(h("stack"), "stack"), _text_col(h("single"), "single"),
+        _column(h("stack_weights"), "stack_weights"), _column(h("single_weights"), "single_weights"),
+        _column(h("stack_macs"), "stack_macs"), _column(h("single_macs"), "single_macs"),
+        _column(h("change"), "weights_change_pct", _change),
+        _column(h("nonlinearities"), "stack_nonlinearities"),
+    )
 
 
 # -- 2. the 1×1 bottleneck --------------------------------------------------------------------------
-
-BOTTLENECK_TITLE = "What the 1×1 conv buys: parameters and MACs without and with it"
-
 
 def _factor_text(factor: float, ratio: float) -> str:
     return f"÷{factor:.2f}" if factor >= 1 else f"×{ratio:.2f}"
@@ -197,13 +204,20 @@ def _wrapped(lesson: str, setting: str) -> str:
     return "<br>".join(textwrap.wrap(lesson, 13)) + small
 
 
-def bottlenecks_figure(df: pd.DataFrame) -> go.Figure:
+def _block_text(record: Mapping[Any, Any], part: str, lang: str) -> str:
+    """A block's lesson, setting or design ("without", "with") in `lang`, by the block's id."""
+    return text(f"figures.bottlenecks.{record['pair']}.{part}", lang)
+
+
+def bottlenecks_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """Grouped bars per block, without and with its 1×1 convs, the reduction factor above each pair."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=("parameters", "MACs"))
+    params_title = text("figures.bottlenecks.params", lang)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08, subplot_titles=(params_title, "MACs"))
     records = df.to_dict("records")
-    labels = [_wrapped(r["lesson"], r["setting"]) for r in records]
+    labels = [_wrapped(_block_text(r, "lesson", lang), _block_text(r, "setting", lang)) for r in records]
     for col, quantity in ((1, "params"), (2, "macs")):
-        for side, color, name in (("without", SINGLE, "without 1×1"), ("with", STACKED, "with 1×1")):
+        for side, color, name in (("without", SINGLE, text("figures.bottlenecks.without", lang)),
+                                  ("with", STACKED, text("figures.bottlenecks.with", lang))):
             fig.add_trace(go.Bar(
                 x=labels, y=df[f"{quantity}_{side}"], name=name, legendgroup=name, showlegend=col == 1,
                 marker_color=color, texttemplate="%{y:.3s}", textposition="outside",
@@ -220,10 +234,8 @@ def bottlenecks_figure(df: pd.DataFrame) -> go.Figure:
         values = df[[f"{quantity}_without", f"{quantity}_with"]].to_numpy()
         fig.update_yaxes(**LOG_TICKS, range=[math.log10(values.min()) - 0.5, math.log10(values.max()) + 0.55],
                          tickfont={"size": TICK_SIZE}, row=1, col=col)
-    apply(fig, BOTTLENECK_TITLE, subtitle=(
-        "÷ = how many times smaller with the 1×1, × = larger; parameters include biases and batch norm; "
-        "MACs = multiply-accumulates"))
-    for title in ("parameters", "MACs"):
+    apply(fig, text("figures.bottlenecks.title", lang), subtitle=text("figures.bottlenecks.subtitle", lang))
+    for title in (params_title, "MACs"):
         fig.update_annotations(selector={"text": title}, font_size=FONT_SIZE + 2)
     fig.update_xaxes(tickfont={"size": LABEL_SIZE}, tickangle=0)
     fig.update_layout(bargap=0.22, margin={"b": 150},
@@ -232,37 +244,43 @@ def bottlenecks_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-BOTTLENECK_COLUMNS = (
-    _text_col("block", "lesson"), _text_col("setting", "setting"),
-    _text_col("without 1×1", "without"), _text_col("with 1×1", "with"),
-    _column("params without", "params_without"), _column("params with", "params_with"),
-    _column("params ÷", "params_factor", _x),
-    _column("MACs without", "macs_without"), _column("MACs with", "macs_with"),
-    _column("MACs ÷", "macs_factor", _x),
-)
+def bottleneck_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+
+    def block(header: str, key: str, part: str) -> Column[Record]:
+        return Column(header, key, lambda r: _block_text(r, part, lang), _text, numeric=False)
+
+    return (
+        block(h("block"), "lesson", "lesson"), block(h("setting"), "setting", "setting"),
+        block(text("figures.bottlenecks.without", lang), "without", "without"),
+        block(text("figures.bottlenecks.with", lang), "with", "with"),
+        _column(h("params_without"), "params_without"), _column(h("params_with"), "params_with"),
+        _column(h("params_factor"), "params_factor", _x),
+        _column(h("macs_without"), "macs_without"), _column(h("macs_with"), "macs_with"),
+        _column(h("macs_factor"), "macs_factor", _x),
+    )
 
 
 # -- 3. VGG16: memory at the front, parameters at the back -----------------------------------------
 
-VGG_TITLE = "VGG16: activation memory sits in the first convs, parameters in FC6"
-
-
-def vgg_memory_params_figure(df: pd.DataFrame) -> go.Figure:
+def vgg_memory_params_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """Two panels sharing the layer axis: activations and parameters per layer, with cumulative shares."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         specs=[[{"secondary_y": True}], [{"secondary_y": True}]])
     memory, params = QUANTITY_COLORS["memory"], QUANTITY_COLORS["params"]
-    panels = ((1, "activation_mib", "activation_cum_pct", memory, "activations (MiB)"),
-              (2, "params", "params_cum_pct", params, "parameters"))
+    panels = ((1, "activation_mib", "activation_cum_pct", memory, text("figures.vgg.activations", lang)),
+              (2, "params", "params_cum_pct", params, text("figures.vgg.params", lang)))
     for row, bars, cum, color, name in panels:
         fig.add_trace(go.Bar(x=df["layer"], y=df[bars], name=name, marker_color=color, showlegend=False),
                       row=row, col=1, secondary_y=False)
-        fig.add_trace(go.Scatter(x=df["layer"], y=df[cum], name="cumulative share", mode="lines+markers",
+        fig.add_trace(go.Scatter(x=df["layer"], y=df[cum], name=text("figures.vgg.cumulative", lang),
+                                 mode="lines+markers",
                                  line={"color": "#222", "width": 2, "dash": "dot"}, marker={"size": 6},
                                  showlegend=False), row=row, col=1, secondary_y=True)
         fig.update_yaxes(title_text=name, row=row, col=1, secondary_y=False, title_font={"color": color},
                          tickfont={"size": TICK_SIZE})
-        fig.update_yaxes(title_text="cumulative (dotted)", row=row, col=1, secondary_y=True, range=[0, 105],
+        fig.update_yaxes(title_text=text("figures.vgg.cumulative_axis", lang), row=row, col=1, secondary_y=True,
+                         range=[0, 105],
                          tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"], showgrid=False,
                          tickfont={"size": TICK_SIZE}, title_font={"size": LABEL_SIZE})
     fig.update_yaxes(tickformat="~s", row=2, col=1, secondary_y=False)
@@ -272,36 +290,35 @@ def vgg_memory_params_figure(df: pd.DataFrame) -> go.Figure:
     before = records[records.index(top) - 1]
     box = {"showarrow": False, "xref": "paper", "yref": "paper", "xanchor": "right", "align": "right",
            "font": {"size": LABEL_SIZE + 1}, "bgcolor": "rgba(255,255,255,0.9)"}
-    fig.add_annotation(x=0.9, y=0.72, text=(
-        f"{first['layer']} + {second['layer']}: <b>{second['activation_cum_pct']:.1f}%</b> of the activation memory<br>"
-        f"everything before {top['layer']}: <b>{before['activation_cum_pct']:.1f}%</b> of the memory, "
-        f"<b>{before['params_cum_pct']:.1f}%</b> of the parameters"), **box)
+    fig.add_annotation(x=0.9, y=0.72, text=text(
+        "figures.vgg.front", lang, first=first["layer"], second=second["layer"],
+        pct=f"{second['activation_cum_pct']:.1f}", top=top["layer"], memory_pct=f"{before['activation_cum_pct']:.1f}",
+        params_pct=f"{before['params_cum_pct']:.1f}"), **box)
     fig.add_annotation(x=top["layer"], y=top["params"], row=2, col=1, showarrow=True, ax=-60, ay=20,
                        arrowcolor="#222", xanchor="right", font={"size": LABEL_SIZE + 1},
-                       text=f"{top['layer']}: <b>{top['params']:,}</b> parameters ({top['params_pct']:.1f}%)",
+                       text=text("figures.vgg.top", lang, layer=top["layer"], params=f"{top['params']:,}",
+                                 pct=f"{top['params_pct']:.1f}"),
                        bgcolor="rgba(255,255,255,0.9)")
     total = df["params"].sum()
-    apply(fig, VGG_TITLE, subtitle=(
-        f"per layer at 224×224, float32; {total:,} parameters in all; activations = each layer's output "
-        "(in-place ReLUs and dropout write none)"))
+    apply(fig, text("figures.vgg.title", lang), subtitle=text("figures.vgg.subtitle", lang, total=f"{total:,}"))
     fig.update_xaxes(tickangle=-45, tickfont={"size": TICK_SIZE})
     fig.update_layout(bargap=0.2)
     return fig
 
 
-VGG_COLUMNS = (
-    _text_col("layer", "layer"), _text_col("output", "output_shape"),
-    _column("activations (MiB)", "activation_mib", _mib), _column("cum. activations", "activation_cum_pct", _pct),
-    _column("params", "params"), _column("cum. params", "params_cum_pct", _pct),
-)
+def vgg_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    return (
+        _text_col(h("layer"), "layer"), _text_col(h("output"), "output_shape"),
+        _column(h("activations_mib"), "activation_mib", _mib),
+        _column(h("cum_activations"), "activation_cum_pct", _pct),
+        _column(h("params"), "params"), _column(h("cum_params"), "params_cum_pct", _pct),
+    )
 
 
 # -- 4. receptive-field growth ----------------------------------------------------------------------
 
-RF_TITLE = "Receptive field vs compute: GoogLeNet and ResNet-50 outgrow the input, VGG16 never does"
-
-
-def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
+def rf_growth_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """The largest field so far against the MACs spent so far, one step line per network."""
     fig = go.Figure()
     input_px = int(df["input_px"].iloc[0])
@@ -325,15 +342,14 @@ def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
                                              "line": {"color": "white", "width": 1}}))
             ax, ay = offsets[i % len(offsets)]
             fig.add_annotation(x=math.log10(hit["cum_macs"] / 1e9), y=hit["rf_px"], ax=ax, ay=ay,
-                               text=f"covers {input_px} px at<br>{hit['path']}",
+                               text=text("figures.rf.covers", lang, px=input_px, path=hit["path"]),
                                font={"size": LABEL_SIZE, "color": color}, arrowcolor=color,
                                xanchor="right" if ax < 0 else "left", bgcolor="rgba(255,255,255,0.85)")
     fig.add_hline(y=input_px, line={"color": "#444", "dash": "dash", "width": 2})
     fig.add_annotation(xref="paper", x=0.01, y=input_px, yshift=12, showarrow=False, xanchor="left",
-                       text=f"input {input_px}×{input_px}", font={"size": LABEL_SIZE, "color": "#444"})
-    apply(fig, RF_TITLE, x_title="GMACs spent up to the layer (log scale)", y_title="receptive field (px)",
-          subtitle=("largest field of any layer so far, on a 224×224 input; a merge (residual add, Inception "
-                    "concat) takes the largest of its paths"))
+                       text=text("figures.rf.input", lang, px=input_px), font={"size": LABEL_SIZE, "color": "#444"})
+    apply(fig, text("figures.rf.title", lang), x_title=_log(text("figures.rf.x", lang), lang),
+          y_title=text("figures.rf.y", lang), subtitle=text("figures.rf.subtitle", lang))
     low, high = df["cum_macs"].min() / 1e9, df["cum_macs"].max() / 1e9
     ticks = ticks_125(low, high)
     fig.update_xaxes(type="log", range=[math.log10(low) - 0.15, math.log10(high) + 0.55], tickfont={"size": TICK_SIZE},
@@ -344,16 +360,18 @@ def rf_growth_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-RF_COLUMNS = (
-    _text_col("model", "display"), _text_col("layer", "path"), _text_col("type", "type"),
-    _column("RF (px)", "rf_px"), _column("jump", "jump_px"), _column("GMACs so far", "cum_macs", _g),
-    _column("covers input", "covers_input", _yes, numeric=False),
-)
+def rf_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    yes = text("figures.yes", lang)
+    return (
+        _text_col(h("model"), "display"), _text_col(h("layer"), "path"), _text_col(h("type"), "type"),
+        _column(h("rf_px"), "rf_px"), _column(h("jump"), "jump_px"), _column(h("gmacs_so_far"), "cum_macs", _g),
+        _column(h("covers_input"), "covers_input", lambda v: yes if bool(v) else "", numeric=False),
+    )
 
 
 # -- 5. the zoo: compute against memory -------------------------------------------------------------
 
-ZOO_TITLE = "The zoo: compute vs memory, bubble area ∝ parameters"
 MAX_DIAMETER, MIN_DIAMETER = 60.0, 7.0
 
 
@@ -382,8 +400,8 @@ def _place_labels(points: Sequence[tuple[str, float, float, float]], area: tuple
     placed: list[_Box] = []
     out: dict[int, tuple[str, str, float, float]] = {}
     h = font_size * 1.25
-    for i, (text, x, y, r) in enumerate(points):
-        w = font_size * 0.56 * len(text) + 4
+    for i, (label, x, y, r) in enumerate(points):
+        w = font_size * 0.56 * len(label) + 4
         gap = r + 3
         diag = gap * 0.72
         candidates = (
@@ -410,14 +428,15 @@ def _place_labels(points: Sequence[tuple[str, float, float, float]], area: tuple
     return out
 
 
-def zoo_figure(df: pd.DataFrame) -> go.Figure:
+def zoo_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """GMACs (log) against activation memory (log), bubble area ∝ inference parameters, one colour per family."""
     fig = go.Figure()
     biggest = df["inference_params"].max()
     diameters = [max(MIN_DIAMETER, MAX_DIAMETER * math.sqrt(p / biggest)) for p in df["inference_params"]]
     sized = df.assign(diameter=diameters)
     families = list(dict.fromkeys(sized.sort_values(["year", "model"])["family"]))  # oldest family first
-    colors = [c for c in PALETTE if c != "#F0E442"] + ["#F0E442"]  # the pale yellow to the last family
+    # the pale yellow and then a grey to the last families
+    colors = [c for c in PALETTE if c != "#F0E442"] + ["#F0E442", "#999999"]
     for i, family in enumerate(families):
         part = sized[sized["family"] == family]
         fig.add_trace(go.Scatter(
@@ -425,8 +444,9 @@ def zoo_figure(df: pd.DataFrame) -> go.Figure:
             marker={"size": part["diameter"], "sizemode": "diameter", "color": colors[i % len(colors)],
                     "opacity": 0.7, "line": {"color": "rgba(0,0,0,0.45)", "width": 1}},
             text=part["model"], customdata=part[["inference_params", "input"]],
-            hovertemplate=("%{text} (input %{customdata[1]})<br>%{x:.3f} GMACs<br>%{y:.1f} MiB<br>"
-                           "%{customdata[0]:,} parameters<extra></extra>"),
+            hovertemplate=(f"%{{text}} ({text('figures.zoo.hover_input', lang)} %{{customdata[1]}})<br>"
+                           "%{x:.3f} GMACs<br>%{y:.1f} MiB<br>"
+                           f"%{{customdata[0]:,}} {text('figures.zoo.hover_params', lang)}<extra></extra>"),
         ))
     xr = [math.log10(df["gmacs"].min()) - 0.3, math.log10(df["gmacs"].max()) + 0.3]
     yr = [math.log10(df["activation_mib"].min()) - 0.4, math.log10(df["activation_mib"].max()) + 0.3]
@@ -449,10 +469,8 @@ def zoo_figure(df: pd.DataFrame) -> go.Figure:
                            showarrow=False, xanchor=xanchor, yanchor=yanchor, xshift=dx, yshift=dy,
                            font={"size": LABEL_SIZE - 1, "color": "#222"},
                            bgcolor="rgba(255,255,255,0.75)" if i < famous else None)
-    apply(fig, ZOO_TITLE, x_title="GMACs per image (log scale)", y_title="activation memory (MiB, log scale)",
-          subtitle=(
-        "each network at its paper's input (LeNet and the CIFAR ResNets at 32×32), batch 1, float32; "
-        "memory = all layer outputs; bubble = inference parameters"))
+    apply(fig, text("figures.zoo.title", lang), x_title=_log(text("figures.zoo.x", lang), lang),
+          y_title=text("figures.zoo.y", lang), subtitle=text("figures.zoo.subtitle", lang))
     fig.update_xaxes(type="log", range=xr, dtick=1, tickfont={"size": TICK_SIZE})
     fig.update_yaxes(type="log", range=yr, dtick=1, tickfont={"size": TICK_SIZE})
     fig.update_layout(margin=MARGIN, legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.98,
@@ -461,41 +479,49 @@ def zoo_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-ZOO_COLUMNS = (
-    _text_col("model", "model"), _text_col("family", "family"), _column("year", "year", _text),
-    _text_col("input", "input"),
-    _column("params", "params"), _column("inference params", "inference_params"),
-    _column("GMACs", "macs", _g), _column("activations (MiB)", "activation_mib", _mib),
-)
+def zoo_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    return (
+        _text_col(h("model"), "model"), _text_col(h("family"), "family"), _column(h("year"), "year", _text),
+        _text_col(h("input"), "input"),
+        _column(h("params"), "params"), _column(h("inference_params"), "inference_params"),
+        _column(h("gmacs"), "macs", _g), _column(h("activations_mib"), "activation_mib", _mib),
+    )
 
 
 # -- 6. GAP head vs FC head -------------------------------------------------------------------------
 
-HEADS_TITLE = "Global average pooling vs a fully connected head: parameters of the classifier"
+def head_text(record: Mapping[Any, Any], lang: str = DEFAULT_LANG) -> str:
+    """"GAP + FC", "flatten + 3 FC": the kind of head, from its pooling and its number of FC layers."""
+    n = int(record["fc_layers"])
+    fc = text("figures.heads.fc_many", lang, n=n) if n > 1 else text("figures.heads.fc_one", lang)
+    return text("figures.heads.gap" if record["pooled"] else "figures.heads.flatten", lang, fc=fc)
 
 
-def heads_figure(df: pd.DataFrame) -> go.Figure:
+def heads_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """Horizontal bars of head parameters (log), blocks first, then the real networks' heads."""
     records = df.to_dict("records")
-    labels = [f"{r['display']}" + (" block" if r["is_block"] else "") + f": {r['head']}" for r in records]
-    texts = [f"{r['head_params']:,}" + ("" if r["is_block"] else f"  = {r['share_pct']:.1f}% of {r['display']}")
-             for r in records]
-    colors = [STACKED if r["head"].startswith("GAP") else SINGLE for r in records]
+    labels = [text("figures.heads.label", lang, head=head_text(r, lang),
+                   name=text("figures.heads.block", lang, name=r["display"]) if r["is_block"] else r["display"])
+              for r in records]
+    texts = [f"{r['head_params']:,}" + ("" if r["is_block"] else "  " + text(
+        "figures.heads.share", lang, pct=f"{r['share_pct']:.1f}", name=r["display"])) for r in records]
+    colors = [STACKED if r["pooled"] else SINGLE for r in records]
     fig = go.Figure(go.Bar(
         y=labels, x=df["head_params"], orientation="h", marker_color=colors, text=texts, textposition="outside",
         textfont={"size": LABEL_SIZE + 1}, cliponaxis=False, showlegend=False,
     ))
     blocks = [r for r in records if r["is_block"]]
-    apply(fig, HEADS_TITLE, x_title="parameters of the head (log scale)", subtitle=(
-        f"blocks on the same {blocks[0]['input'].replace('x', '×')} map; "
-        "networks: every layer after the last spatial map, share of the inference parameters"
-        if blocks else "every layer after the last spatial map"))
+    apply(fig, text("figures.heads.title", lang), x_title=_log(text("figures.heads.x", lang), lang), subtitle=(
+        text("figures.heads.subtitle", lang, shape=blocks[0]["input"].replace("x", "×"))
+        if blocks else text("figures.heads.subtitle_networks", lang)))
     low, high = df["head_params"].min(), df["head_params"].max()
     fig.update_xaxes(**LOG_TICKS, range=[math.log10(low) - 0.4, math.log10(high) + 0.9], tickfont={"size": TICK_SIZE})
     fig.update_yaxes(autorange="reversed", tickfont={"size": LABEL_SIZE + 1}, ticksuffix="  ")
     if blocks:
         fig.add_hline(y=len(blocks) - 0.5, line={"color": "#888", "width": 1, "dash": "dot"})
-    for color, name in ((STACKED, "GAP head"), (SINGLE, "flatten + FC head")):
+    for color, name in ((STACKED, text("figures.heads.legend_gap", lang)),
+                        (SINGLE, text("figures.heads.legend_flatten", lang))):
         fig.add_trace(go.Bar(x=[None], y=[None], orientation="h", marker_color=color, name=name))
     fig.update_layout(margin={"l": 330}, bargap=0.35, legend={
         "orientation": "v", "x": 0.99, "xanchor": "right", "y": 0.02, "yanchor": "bottom",
@@ -503,40 +529,47 @@ def heads_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-HEADS_COLUMNS = (
-    _text_col("network or block", "name"), _text_col("head", "head"), _text_col("layers", "head_layers"),
-    _text_col("input", "input"), _text_col("head input", "head_input"), _column("head params", "head_params"),
-    _column("head MACs", "head_macs"),
-    _column("params (inference)", "model_params"), _column("head share", "share_pct", _pct),
-)
+def heads_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    return (
+        _text_col(h("network_or_block"), "name"),
+        Column(h("head"), "head", lambda r: head_text(r, lang), _text, numeric=False),
+        _text_col(h("layers"), "head_layers"), _text_col(h("input"), "input"), _text_col(h("head_input"), "head_input"),
+        _column(h("head_params"), "head_params"), _column(h("head_macs"), "head_macs"),
+        _column(h("model_params"), "model_params"), _column(h("head_share"), "share_pct", _pct),
+    )
 
 
 # -- the gallery ------------------------------------------------------------------------------------
 
 # -- 7. effective vs theoretical receptive field ---------------------------------------------------
 
-ERF_TITLE = "Effective vs theoretical receptive field: the ERF grows far slower than the TRF"
+def _display(record: Mapping[Any, Any], lang: str) -> str:
+    """A network's name as shown: a description from the catalogue where it has one ("plain 3×3 stack"),
+    else its display name, which is a proper name in every language."""
+    key = f"figures.display.{record['model']}"
+    return text(key, lang) if key in CATALOGUE[lang] else str(record["display"])
 
 
-def erf_vs_trf_figure(df: pd.DataFrame) -> go.Figure:
+def erf_vs_trf_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
     """ERF std (solid) and TRF size (dashed) against depth, log-log, one colour per network."""
     fig = go.Figure()
     for i, (_, part) in enumerate(df.groupby("model", sort=False)):
         first = part.iloc[0]
+        name = _display(first.to_dict(), lang)
         color = PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Scatter(
             x=part["depth"], y=part["trf_px"], mode="lines+markers", legendgroup=first["model"],
-            name=f"{first['display']}: TRF size (exponent {first['trf_exponent']:.2f})",
+            name=text("figures.erf.trf", lang, name=name, exponent=f"{first['trf_exponent']:.2f}"),
             line={"color": color, "width": 2, "dash": "dash"}, marker={"symbol": MARKERS[1], "size": 8},
         ))
         fig.add_trace(go.Scatter(
             x=part["depth"], y=part["erf_std_px"], mode="lines+markers", legendgroup=first["model"],
-            name=f"{first['display']}: ERF std (exponent {first['erf_exponent']:.2f})",
+            name=text("figures.erf.erf", lang, name=name, exponent=f"{first['erf_exponent']:.2f}"),
             line={"color": color, "width": 3}, marker={"symbol": MARKERS[0], "size": 9},
         ))
-    apply(fig, ERF_TITLE, x_title="depth (layers that grow the field)", y_title="input pixels", subtitle=(
-        "each network at its own initialisation, mean |∂ centre unit / ∂ input| over Gaussian inputs; "
-        "exponent = log-log slope against depth"))
+    apply(fig, text("figures.erf.title", lang), x_title=text("figures.erf.x", lang),
+          y_title=text("figures.erf.y", lang), subtitle=text("figures.erf.subtitle", lang))
     fig.update_xaxes(type="log", tickvals=[1, 2, 4, 8, 16, 24], tickfont={"size": TICK_SIZE})
     fig.update_yaxes(**LOG_TICKS, tickfont={"size": TICK_SIZE})
     fig.update_layout(legend={"orientation": "v", "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top",
@@ -544,73 +577,64 @@ def erf_vs_trf_figure(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-ERF_COLUMNS = (
-    _text_col("network", "display"), _text_col("layer", "path"), _column("depth", "depth"),
-    _column("TRF (px)", "trf_px"), _column("ERF std (px)", "erf_std_px", lambda v: f"{float(v):.2f}"),
-    _column("r95 (px)", "r95_px", lambda v: f"{float(v):.1f}"),
-    _column("ERF/TRF 95%", "ratio_95_pct", _pct),
-)
+def erf_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    return (
+        Column(h("network"), "display", lambda r: _display(r, lang), _text, numeric=False),
+        _text_col(h("layer"), "path"), _column(h("depth"), "depth"),
+        _column(h("trf_px"), "trf_px"), _column(h("erf_std_px"), "erf_std_px", lambda v: f"{float(v):.2f}"),
+        _column(h("r95_px"), "r95_px", lambda v: f"{float(v):.1f}"),
+        _column(h("ratio_95"), "ratio_95_pct", _pct),
+    )
 
 
 # -- 8. cost and memory against input size ----------------------------------------------------------
 
-SWEEP_COLUMNS = (
-    _text_col("network", "display"), _column("size (px)", "size"), _column("params", "params"),
-    _column("GMACs", "macs", _g), _column("activations (MiB)", "activation_mib", _mib),
-    _column("final RF (px)", "rf_px"), _column("RF / input", "rf_coverage", lambda v: f"{float(v):.2f}"),
-    _column("MACs exponent", "macs_exponent", lambda v: f"{float(v):.2f}"),
-    _column("memory exponent", "activation_exponent", lambda v: f"{float(v):.2f}"),
-)
+def sweep_columns(lang: str = DEFAULT_LANG) -> tuple[Column[Record], ...]:
+    h = _header(lang)
+    return (
+        _text_col(h("network"), "display"), _column(h("size_px"), "size"), _column(h("params"), "params"),
+        _column(h("gmacs"), "macs", _g), _column(h("activations_mib"), "activation_mib", _mib),
+        _column(h("final_rf_px"), "rf_px"), _column(h("rf_over_input"), "rf_coverage", lambda v: f"{float(v):.2f}"),
+        _column(h("macs_exponent"), "macs_exponent", lambda v: f"{float(v):.2f}"),
+        _column(h("memory_exponent"), "activation_exponent", lambda v: f"{float(v):.2f}"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class GalleryFigure:
-    """One figure of the gallery: its file stem, title, data, builder, table columns and note."""
+    """One figure of the gallery: its file stem, its id in the message catalogue (`figures.<key>.title`
+    and `.note`), data, builder and table columns; the builder and the columns take the language."""
 
     name: str
-    title: str
+    key: str
     data: Callable[[], pd.DataFrame]
-    build: Callable[[pd.DataFrame], go.Figure]
-    columns: tuple[Column[Record], ...]
-    note: str = ""
+    build: Callable[[pd.DataFrame, str], go.Figure]
+    columns: Callable[[str], tuple[Column[Record], ...]]
+
+    def title(self, lang: str = DEFAULT_LANG) -> str:
+        return text(f"figures.{self.key}.title", lang)
+
+    def note(self, lang: str = DEFAULT_LANG) -> str:
+        return text(f"figures.{self.key}.note", lang)
 
 
 GALLERY = (
-    GalleryFigure("01_stacked_convs", STACK_TITLE, lectures.stacked_convs, stacked_convs_figure, STACK_COLUMNS,
-                  "C → C convs without bias, 'same' padding, at 56×56; MACs = multiply-accumulates; "
-                  "change = stack vs single, in weights and MACs alike."),
-    GalleryFigure("02_bottlenecks", BOTTLENECK_TITLE, lectures.bottlenecks, bottlenecks_figure, BOTTLENECK_COLUMNS,
-                  "Parameters include biases and batch norm; ÷ = without / with (below 1: the 1×1 costs more). "
-                  "DenseNet: the dense block alone, without its transition."),
-    GalleryFigure("03_vgg16_memory_params", VGG_TITLE, lectures.vgg_memory_params, vgg_memory_params_figure,
-                  VGG_COLUMNS, "Input 1×3×224×224, float32; activations = the layer's output; shares are "
-                  "of the whole network."),
-    GalleryFigure("04_rf_growth", RF_TITLE, lectures.rf_growth_curves, rf_growth_figure, RF_COLUMNS,
-                  "Rows where the largest receptive field so far grows; GMACs so far = MACs of every layer "
-                  "executed up to and including it."),
-    GalleryFigure("05_zoo_bubble", ZOO_TITLE, lectures.zoo_costs, zoo_figure, ZOO_COLUMNS,
-                  "Each network at its paper's input, batch 1, float32; inference params leave out auxiliary "
-                  "heads; activations = all layer outputs (the lecture convention)."),
-    GalleryFigure("06_heads", HEADS_TITLE, lectures.classifier_heads, heads_figure, HEADS_COLUMNS,
-                  "Head = every layer with parameters after the last spatial map; share = of the parameters "
-                  "an inference forward uses."),
-    GalleryFigure("07_erf_vs_trf", ERF_TITLE, lectures.erf_vs_trf, erf_vs_trf_figure, ERF_COLUMNS,
-                  "Each network at its own initialisation (seed 0), input 3×128×128, 4 Gaussian inputs; the plain "
-                  "stack is 16 3×3 convs of 16 channels with ReLU; ERF/TRF 95% = fewest pixels holding 95% of "
-                  "the gradient mass over the theoretical field clipped to the input."),
-    GalleryFigure("08_size_sweep", messages.text("sweep.lecture.title"), lectures.size_sweep, size_sweep_figure,
-                  SWEEP_COLUMNS,
-                  "Batch 1, float32, square inputs from 96 to 512 px, each analysed on meta; GoogLeNet's 7×7 average "
-                  "pool made global (as torchvision's) so that it runs at every size, the same arithmetic at 224; "
-                  "VGG16 keeps its adaptive 7×7 pool, whose averaging widens the field when it resamples; exponent "
-                  "= log-log least-squares slope against size; RF / input = final receptive field over the input."),
+    GalleryFigure("01_stacked_convs", "stacked", lectures.stacked_convs, stacked_convs_figure, stack_columns),
+    GalleryFigure("02_bottlenecks", "bottlenecks", lectures.bottlenecks, bottlenecks_figure, bottleneck_columns),
+    GalleryFigure("03_vgg16_memory_params", "vgg", lectures.vgg_memory_params, vgg_memory_params_figure, vgg_columns),
+    GalleryFigure("04_rf_growth", "rf", lectures.rf_growth_curves, rf_growth_figure, rf_columns),
+    GalleryFigure("05_zoo_bubble", "zoo", lectures.zoo_costs, zoo_figure, zoo_columns),
+    GalleryFigure("06_heads", "heads", lectures.classifier_heads, heads_figure, heads_columns),
+    GalleryFigure("07_erf_vs_trf", "erf", lectures.erf_vs_trf, erf_vs_trf_figure, erf_columns),
+    GalleryFigure("08_size_sweep", "size_sweep", lectures.size_sweep, size_sweep_figure, sweep_columns),
 )
 
 
-def tables(entry: GalleryFigure, df: pd.DataFrame) -> dict[str, str]:
-    """The figure's table in every table format, by suffix. The Markdown goes without the title:
-    reports/README.md gives each figure its heading."""
-    table = figure_table(df, entry.columns, entry.title, entry.note)
+def tables(entry: GalleryFigure, df: pd.DataFrame, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """The figure's table in every table format, by suffix, in `lang`. The Markdown goes without the
+    title: reports/README.md gives each figure its heading."""
+    table = figure_table(df, entry.columns(lang), entry.title(lang), entry.note(lang))
     return {
         "md": write_markdown(Document((replace(table, title=""),))),
         "tex": write_latex(Document((table,))),
@@ -753,23 +777,25 @@ def export(fig: go.Figure, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def write_tables(entry: GalleryFigure, df: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """`NN_name.md`, `.tex` and `.csv` for one figure."""
+def write_tables(entry: GalleryFigure, df: pd.DataFrame, out_dir: Path, lang: str = DEFAULT_LANG) -> list[Path]:
+    """`NN_name.md`, `.tex` and `.csv` for one figure, in `lang`."""
     written = []
-    for suffix, text in tables(entry, df).items():
+    for suffix, content in tables(entry, df, lang).items():
         target = out_dir / f"{entry.name}.{suffix}"
-        atomic_write(target, text)
+        atomic_write(target, content)
         written.append(target)
     return written
 
 
-def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("svg",), *,
+def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("svg",), *, lang: str = DEFAULT_LANG,
                   on_figure: Callable[[GalleryFigure, list[Path]], None] | None = None) -> list[Path]:
-    """Every figure as `NN_name.<format>` (for each of `formats`, none for tables only) and its tables.
+    """Every figure as `NN_name.<format>` (for each of `formats`, none for tables only) and its tables,
+    every word in `lang`.
 
     `on_figure` is called after each figure with the files written for it.
     """
     directory = Path(out_dir)
+    check_lang(lang)
     unknown = [f for f in formats if f not in IMAGE_FORMATS]
     if unknown:
         raise ArchstatError(f"unknown image format {unknown[0]!r}; choose from {', '.join(IMAGE_FORMATS)}")
@@ -777,9 +803,9 @@ def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("sv
     with image_session() if formats else nullcontext():
         for entry in GALLERY:
             df = entry.data()
-            files = write_tables(entry, df, directory)
+            files = write_tables(entry, df, directory, lang)
             if formats:
-                fig = entry.build(df)
+                fig = entry.build(df, lang)
                 files += [export(fig, directory / f"{entry.name}.{fmt}") for fmt in formats]
             written += files
             if on_figure is not None:
@@ -787,5 +813,5 @@ def write_gallery(out_dir: str | os.PathLike[str], formats: Sequence[str] = ("sv
     if formats:
         from archstat.report.diagram_gallery import write_diagrams
 
-        written += write_diagrams(directory)
+        written += write_diagrams(directory, lang)
     return written

@@ -30,10 +30,12 @@ from archstat.errors import UsageError
 from archstat.measure.results import LatencyResult, LayerTiming
 from archstat.report import style, units
 from archstat.report.erf import erf_figure, erf_lines
+from archstat.report.messages import CATALOGUE, DEFAULT_LANG, check_lang, text
 from archstat.report.rf_growth import growth_lines
-from archstat.report.summary import COLUMNS, field_text, summary_lines, title
+from archstat.report.summary import COLUMNS, convention_label, field_text, summary_lines, title
 from archstat.report.sweep import summary_lines as sweep_lines
 from archstat.report.sweep_figure import sweep_figure
+from archstat.report.table import Column
 from archstat.studies.sweep import Sweep
 from archstat.version import __version__
 
@@ -114,7 +116,7 @@ def _layer_axis(fig: go.Figure) -> None:
     fig.update_xaxes(type="category", tickangle=-60, tickfont={"size": 12}, automargin=True)
 
 
-def profile_figure(analysis: Analysis) -> go.Figure | None:
+def profile_figure(analysis: Analysis, lang: str = DEFAULT_LANG) -> go.Figure | None:
     """Parameters, MACs and activation memory per leaf layer, each with its cumulative share."""
     shown = [c for c in analysis.cumulative if c.row.params or c.row.macs or c.row.activation_bytes]
     if not shown:
@@ -122,17 +124,18 @@ def profile_figure(analysis: Analysis) -> go.Figure | None:
     t = analysis.totals
     panels: tuple[tuple[str, Callable[[CumulativeShare], float], Callable[[CumulativeShare], float], str, str,
                         Callable[[float], str]], ...] = (
-        (f"Parameters ({units.si(t.params)} in all)", lambda c: c.row.params, lambda c: c.params_pct, "params",
-         "parameters", lambda v: units.exact(int(v))),
-        (f"MACs ({units.si(t.macs)}MAC in all)", lambda c: c.row.macs, lambda c: c.macs_pct, "macs", "MACs",
-         lambda v: units.si(v)),
-        (f"Activation memory, layer outputs ({units.nbytes(t.activation_bytes)} in all)",
+        (text("report.profile.params", lang, total=units.si(t.params)), lambda c: c.row.params,
+         lambda c: c.params_pct, "params", text("report.profile.params_unit", lang), lambda v: units.exact(int(v))),
+        (text("report.profile.macs", lang, total=units.si(t.macs)), lambda c: c.row.macs, lambda c: c.macs_pct,
+         "macs", "MACs", lambda v: units.si(v)),
+        (text("report.profile.activations", lang, total=units.nbytes(t.activation_bytes)),
          lambda c: c.row.activation_bytes / MIB, lambda c: c.activation_pct, "activations", "MiB",
          lambda v: units.nbytes(v * MIB)),
     )
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
                         subplot_titles=[p[0] for p in panels], specs=[[{"secondary_y": True}]] * 3)
     x = [_label(c.row) for c in shown]
+    cumulative_word = text("report.profile.cumulative", lang)
     for i, (_, value, cumulative, colour, unit, fmt) in enumerate(panels, start=1):
         values = [value(c) for c in shown]
         share = [cumulative(c) for c in shown]
@@ -140,22 +143,21 @@ def profile_figure(analysis: Analysis) -> go.Figure | None:
                              customdata=[fmt(v) for v in values],
                              hovertemplate="%{x}<br>%{customdata} " + esc(unit) + "<extra></extra>"),
                       row=i, col=1, secondary_y=False)
-        fig.add_trace(go.Scatter(x=x, y=share, mode="lines", name=f"cumulative {unit}",
+        fig.add_trace(go.Scatter(x=x, y=share, mode="lines", name=f"{cumulative_word} {unit}",
                                  line={"color": "#333", "width": 2, "dash": "dot"},
-                                 hovertemplate="%{x}<br>cumulative %{y:.1f}%<extra></extra>"),
+                                 hovertemplate="%{x}<br>" + esc(cumulative_word) + " %{y:.1f}%<extra></extra>"),
                       row=i, col=1, secondary_y=True)
         fig.update_yaxes(title_text=esc(unit), tickformat="~s", row=i, col=1, secondary_y=False)
         fig.update_yaxes(range=[0, 105], showgrid=False, tickvals=[0, 50, 100], ticktext=["0%", "50%", "100%"],
                          row=i, col=1, secondary_y=True)
-    style.apply(fig, "Parameters, MACs and activation memory by layer",
-                subtitle="bars: each layer · dotted line: cumulative share (right axis) · execution order")
+    style.apply(fig, text("report.profile.title", lang), subtitle=text("report.profile.subtitle", lang))
     fig.update_layout(height=980, showlegend=False, bargap=0.15)
     fig.update_annotations(font_size=16, xanchor="left", x=0)
     _layer_axis(fig)
     return fig
 
 
-def rf_figure(analysis: Analysis, grown: Growth) -> go.Figure | None:
+def rf_figure(analysis: Analysis, grown: Growth, lang: str = DEFAULT_LANG) -> go.Figure | None:
     """Receptive-field size and effective stride of each spatial layer, against the input size."""
     rows = [r for r in grown.rows if r.rf is not None]
     if not rows:
@@ -166,39 +168,42 @@ def rf_figure(analysis: Analysis, grown: Growth) -> go.Figure | None:
     square = all(r.rf is not None and len({a.size for a in r.rf.axes}) == 1 for r in rows)
     axis_names = ("H", "W", "D")
     for a in range(1 if square else ndim):
-        name = "receptive field" if square else f"receptive field, {axis_names[a]}"
+        name = text("report.rf.name", lang) if square else text("report.rf.name_axis", lang, axis=axis_names[a])
         fig.add_trace(go.Scatter(x=x, y=[r.rf.axes[a].size if r.rf else None for r in rows], name=name,
                                  mode="lines+markers", line={"color": style.QUANTITY_COLORS["rf"], "width": 3},
-                                 customdata=[field_text(r.rf) for r in rows],
-                                 hovertemplate="%{x}<br>field %{customdata} px<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=[r.rf.axes[0].jump if r.rf else None for r in rows], name="jump (effective stride)",
-                             mode="lines", line={"color": style.PALETTE[5], "width": 2, "shape": "hv", "dash": "dash"},
+                                 customdata=[field_text(r.rf, lang) for r in rows],
+                                 hovertemplate="%{x}<br>" + esc(text("report.rf.hover", lang))
+                                 + " %{customdata} px<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=[r.rf.axes[0].jump if r.rf else None for r in rows],
+                             name=text("report.rf.jump", lang), mode="lines",
+                             line={"color": style.PALETTE[5], "width": 2, "shape": "hv", "dash": "dash"},
                              hovertemplate="%{x}<br>jump %{y} px<extra></extra>"), secondary_y=True)
     for size in sorted(set(grown.input_size)):
-        fig.add_hline(y=size, line={"color": "#888", "dash": "dot"}, annotation_text=f"input {size} px",
-                      annotation_position="top left", annotation_font_size=14)
-    style.apply(fig, "Receptive-field growth", y_title="receptive field (px)",
-                subtitle=esc(growth_lines(analysis, grown)[0]))
+        fig.add_hline(y=size, line={"color": "#888", "dash": "dot"},
+                      annotation_text=text("report.rf.input", lang, size=size), annotation_position="top left",
+                      annotation_font_size=14)
+    style.apply(fig, text("report.rf.title", lang), y_title=text("report.rf.y", lang),
+                subtitle=esc(growth_lines(analysis, grown, lang)[0]))
     fig.update_yaxes(title_text="jump (px)", type="log", dtick=math.log10(2), showgrid=False, secondary_y=True)
     _layer_axis(fig)
     return fig
 
 
-def _measured_on(result: LatencyResult) -> str:
-    return f"{result.label}, batch {result.reported.batch}"
+def _measured_on(result: LatencyResult, lang: str = DEFAULT_LANG) -> str:
+    return text("report.latency.measured_on", lang, label=result.label, batch=result.reported.batch)
 
 
-def latency_figure(result: LatencyResult, timings: Sequence[Timing]) -> go.Figure:
+def latency_figure(result: LatencyResult, timings: Sequence[Timing], lang: str = DEFAULT_LANG) -> go.Figure:
     """Measured median time per leaf layer, in execution order."""
     fig = go.Figure(go.Bar(x=[_label(t.row) for t in timings], y=[t.layer.median_ms for t in timings],
                            marker_color=style.QUANTITY_COLORS["latency"],
                            hovertemplate="%{x}<br>%{y:.3f} ms<extra></extra>"))
-    style.apply(fig, "Measured latency per layer", y_title="ms", subtitle=esc(_measured_on(result)))
+    style.apply(fig, text("report.latency.title", lang), y_title="ms", subtitle=esc(_measured_on(result, lang)))
     _layer_axis(fig)
     return fig
 
 
-def roofline_figure(result: LatencyResult, timings: Sequence[Timing]) -> go.Figure | None:
+def roofline_figure(result: LatencyResult, timings: Sequence[Timing], lang: str = DEFAULT_LANG) -> go.Figure | None:
     """Each layer's measured roofline point (achieved FLOP/s against arithmetic intensity), under the
     device's roofs when the result has them. Traffic is what a layer must move: weights, inputs and
     outputs once each."""
@@ -207,11 +212,12 @@ def roofline_figure(result: LatencyResult, timings: Sequence[Timing]) -> go.Figu
         return None
     x = [t.layer.intensity or 0.0 for t in points]
     fig = go.Figure(go.Scatter(
-        x=x, y=[t.layer.flops_per_s for t in points], mode="markers", name="layers",
+        x=x, y=[t.layer.flops_per_s for t in points], mode="markers",
+        name=text("report.roofline.layers", lang),
         marker={"size": 11, "color": style.QUANTITY_COLORS["latency"], "line": {"width": 1, "color": "#333"}},
         text=[_label(t.row) for t in points],
-        customdata=["" if t.layer.roofline_fraction is None else f"<br>{100 * t.layer.roofline_fraction:.1f}% of roof"
-                    for t in points],
+        customdata=["" if t.layer.roofline_fraction is None else "<br>" + esc(text(
+            "report.roofline.of_roof", lang, pct=f"{100 * t.layer.roofline_fraction:.1f}")) for t in points],
         hovertemplate="%{text}<br>%{x:.3g} FLOP/byte<br>%{y:.3s}FLOP/s%{customdata}<extra></extra>"))
     peak, bandwidth = result.peak_flops, result.peak_bandwidth
     if peak and bandwidth:
@@ -220,22 +226,22 @@ def roofline_figure(result: LatencyResult, timings: Sequence[Timing]) -> go.Figu
         fig.add_trace(go.Scatter(x=[low, ridge, high], y=[low * bandwidth, peak, peak],
                                  mode="lines", name="roof", line={"color": "#333", "width": 2},
                                  hovertemplate="roof %{y:.3s}FLOP/s<extra></extra>"))
-    style.apply(fig, "Roofline", x_title="arithmetic intensity (FLOP per byte moved)", y_title="FLOP/s",
-                subtitle=esc(f"{_measured_on(result)} · bytes moved = weights + inputs + outputs"))
+    style.apply(fig, text("report.roofline.title", lang), x_title=text("report.roofline.x", lang), y_title="FLOP/s",
+                subtitle=esc(text("report.roofline.subtitle", lang, measured=_measured_on(result, lang))))
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log", tickformat="~s")
     return fig
 
 
-def comparison_figure(analyses: Sequence[Analysis]) -> go.Figure:
+def comparison_figure(analyses: Sequence[Analysis], lang: str = DEFAULT_LANG) -> go.Figure:
     """The totals of every model side by side, one panel per quantity."""
     panels: tuple[tuple[str, Callable[[Analysis], float], str], ...] = (
-        ("Parameters", lambda a: a.totals.params, "~s"),
+        (text("report.card.params", lang), lambda a: a.totals.params, "~s"),
         ("MACs", lambda a: a.totals.macs, "~s"),
         ("FLOPs", lambda a: a.totals.flops, "~s"),
-        ("Layer outputs (MiB)", lambda a: a.totals.activation_bytes / MIB, ",.0f"),
-        ("Peak live, inference (MiB)", lambda a: a.totals.peak_activation_bytes / MIB, ",.0f"),
-        ("Saved for backward (MiB)", lambda a: a.totals.training_activation_bytes / MIB, ",.0f"),
+        (text("report.compare.outputs", lang), lambda a: a.totals.activation_bytes / MIB, ",.0f"),
+        (text("report.compare.peak", lang), lambda a: a.totals.peak_activation_bytes / MIB, ",.0f"),
+        (text("report.compare.saved", lang), lambda a: a.totals.training_activation_bytes / MIB, ",.0f"),
     )
     fig = make_subplots(rows=2, cols=3, subplot_titles=[p[0] for p in panels], vertical_spacing=0.16,
                         horizontal_spacing=0.08)
@@ -246,7 +252,7 @@ def comparison_figure(analyses: Sequence[Analysis]) -> go.Figure:
                              hovertemplate="%{x}<br>%{y:" + fmt + "}<extra></extra>"),
                       row=i // 3 + 1, col=i % 3 + 1)
         fig.update_yaxes(tickformat=fmt, row=i // 3 + 1, col=i % 3 + 1)
-    style.apply(fig, "Models side by side")
+    style.apply(fig, text("report.compare.title", lang))
     fig.update_layout(height=760)
     fig.update_annotations(font_size=17)
     fig.update_xaxes(tickfont={"size": 15})
@@ -262,66 +268,86 @@ def _rf_key(row: LayerStats) -> float:
     return math.inf if field.whole else max((a.size for a in field.axes), default=-1)
 
 
+# by column key
 _SORT_KEYS: dict[str, Callable[[LayerStats], float]] = {
-    "Output shape": lambda r: math.prod(r.output_shape) if r.output_shape else 0,
-    "RF": _rf_key,
-    "Params": lambda r: r.params,
-    "MACs": lambda r: r.macs,
-    "FLOPs": lambda r: r.flops,
-    "Activations": lambda r: r.activation_bytes,
+    "output_shape": lambda r: math.prod(r.output_shape) if r.output_shape else 0,
+    "rf_text": _rf_key,
+    "params_text": lambda r: r.params,
+    "macs": lambda r: r.macs,
+    "flops": lambda r: r.flops,
+    "activation_bytes": lambda r: r.activation_bytes,
 }
+# the catalogue's id of each column's header; MACs and FLOPs are symbols, the same in every language
+_HEADERS = {"layer": "report.col.layer", "type": "report.col.type",
+            "output_shape": "report.col.output_shape", "rf_text": "report.col.rf", "params_text": "report.col.params",
+            "activation_bytes": "report.col.activations"}
+
+
+def _header(column: Column[LayerStats], lang: str) -> str:
+    key = _HEADERS.get(column.key)
+    return text(key, lang) if key else column.header
+
+
+def _cell(column: Column[LayerStats], row: LayerStats, lang: str) -> str:
+    return field_text(row.rf, lang) if column.key == "rf_text" else column.cell(row)
 
 
 def _sort_value(value: float) -> str:
     return "1e308" if value == math.inf else repr(value)
 
 
-def _table(analysis: Analysis, table_id: str) -> str:
+def _table(analysis: Analysis, table_id: str, lang: str = DEFAULT_LANG) -> str:
     rows = analysis.rows()
     head = ['<th class="num" scope="col" tabindex="0">#</th>'] + [
-        f'<th class="{"num" if c.header in _SORT_KEYS else "text"}" scope="col" tabindex="0">{esc(c.header)}</th>'
+        f'<th class="{"num" if c.key in _SORT_KEYS else "text"}" scope="col" tabindex="0">{esc(_header(c, lang))}</th>'
         for c in COLUMNS
     ]
     body = []
     for r in rows:
         cells = [f'<td class="num" data-v="{r.index}">{r.index}</td>']
         for c in COLUMNS:
-            key = _SORT_KEYS.get(c.header)
+            key = _SORT_KEYS.get(c.key)
             if c is COLUMNS[0]:
                 cells.append(f'<td class="path" style="padding-left:{0.4 + 0.9 * (r.depth - 1):.1f}em">'
                              f"{esc(c.cell(r))}</td>")
             elif key is None:
-                cells.append(f"<td>{esc(c.cell(r))}</td>")
+                cells.append(f"<td>{esc(_cell(c, r, lang))}</td>")
             else:
-                cells.append(f'<td class="num" data-v="{_sort_value(key(r))}">{esc(c.cell(r))}</td>')
+                cells.append(f'<td class="num" data-v="{_sort_value(key(r))}">{esc(_cell(c, r, lang))}</td>')
         search = esc(f"{r.path} {r.type}".lower())
         kind = "leaf" if r.is_leaf else "container"
         body.append(f'<tr class="{kind}" data-i="{r.index}" data-leaf="{int(r.is_leaf)}" data-s="{search}">'
                     + "".join(cells) + "</tr>")
+    count = text("report.count", lang, shown="{shown}", total="{total}")   # the script fills it in
     controls = (
         f'<div class="controls" data-table="{table_id}">'
-        '<input type="search" placeholder="Filter layers by name or type" aria-label="filter layers">'
-        '<label><input type="checkbox"> leaf layers only</label>'
-        f'<span class="count">{len(rows)} of {len(rows)} layers</span>'
-        "<span class=\"hint\">click a header to sort</span></div>"
+        f'<input type="search" placeholder="{esc(text("report.filter", lang))}" '
+        f'aria-label="{esc(text("report.filter_label", lang))}">'
+        f'<label><input type="checkbox"> {esc(text("report.leaves_only", lang))}</label>'
+        f'<span class="count" data-template="{esc(count)}">'
+        f'{esc(text("report.count", lang, shown=len(rows), total=len(rows)))}</span>'
+        f'<span class="hint">{esc(text("report.sort_hint", lang))}</span></div>'
     )
     return (controls + f'<div class="table-wrap"><table class="layers" id="{table_id}"><thead><tr>'
             + "".join(head) + "</tr></thead><tbody>" + "\n".join(body) + "</tbody></table></div>")
 
 
-def _cards(analysis: Analysis, grown: Growth) -> str:
+def _cards(analysis: Analysis, grown: Growth, lang: str = DEFAULT_LANG) -> str:
     t = analysis.totals
     final = grown.final
     cards = [
-        ("Parameters", units.si(t.params), f"{units.exact(t.params)} · trainable {units.exact(t.trainable_params)}"),
+        (text("report.card.params", lang), units.si(t.params), text(
+            "report.card.params_detail", lang, exact=units.exact(t.params), trainable=units.exact(t.trainable_params))),
         ("MACs", units.si(t.macs) + "MAC", units.exact(t.macs)),
         ("FLOPs", units.si(t.flops) + "FLOP", units.exact(t.flops)),
-        ("Layer outputs", units.nbytes(t.activation_bytes), "sum of every layer's output"),
-        ("Peak live, inference", units.nbytes(t.peak_activation_bytes), "largest set of live tensors"),
-        ("Saved for backward", units.nbytes(t.training_activation_bytes), f"{analysis.training_mode}-mode forward"),
-        ("Parameter memory", units.nbytes(t.param_bytes), analysis.dtype),
-        ("Receptive field", f"{field_text(final.rf)} px" if final is not None else "-",
-         growth_lines(analysis, grown)[0] if final is not None else "no spatial layers"),
+        (text("report.card.layer_outputs", lang), units.nbytes(t.activation_bytes),
+         text("report.card.layer_outputs_detail", lang)),
+        (text("report.card.peak", lang), units.nbytes(t.peak_activation_bytes), text("report.card.peak_detail", lang)),
+        (text("report.card.saved", lang), units.nbytes(t.training_activation_bytes),
+         text("report.card.saved_detail", lang, mode=analysis.training_mode)),
+        (text("report.card.param_memory", lang), units.nbytes(t.param_bytes), analysis.dtype),
+        (text("report.receptive_field", lang), f"{field_text(final.rf, lang)} px" if final is not None else "-",
+         growth_lines(analysis, grown, lang)[0] if final is not None else text("report.card.no_spatial", lang)),
     ]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
@@ -345,7 +371,7 @@ def _diagram(analysis: Analysis, lang: str = "en") -> str:
 
     head = f"<h3>{esc(text('diagram.report_heading', lang))}</h3>"
     if not analysis.flow.ops:
-        return head + '<p class="note">No recorded data flow to draw.</p>'
+        return head + _note(esc(text("report.no_flow", lang)))
     try:
         picture = svg(layout(build_graph(analysis), annotate=("params",), lang=lang))
     except ArchstatError as exc:   # no Graphviz on this machine: the rest of the report stands
@@ -354,70 +380,73 @@ def _diagram(analysis: Analysis, lang: str = "en") -> str:
             f'<div class="diagram" style="max-width:1280px">{picture}</div>')
 
 
+def _note(message: str, css: str = "note") -> str:
+    return f'<p class="{css}">{message}</p>'
+
+
 def _model_section(index: int, analysis: Analysis, figures: _Figures,
                    latency: tuple[LatencyResult, tuple[Timing, ...]] | None, erf: ERFResult | None = None,
-                   sweeps: Sequence[Sweep] = ()) -> str:
+                   sweeps: Sequence[Sweep] = (), lang: str = DEFAULT_LANG) -> str:
     grown = analysis.growth
-    lines = summary_lines(analysis)
-    split = next(i for i, (label, _) in enumerate(lines) if label == "Convention")
+    lines = summary_lines(analysis, lang)
+    split = next(i for i, (label, _) in enumerate(lines) if label == convention_label(lang))
     parts = [
         f'<section class="model" id="model-{index}"><h2>{esc(analysis.model)}</h2>',
-        f'<p class="subtitle">{esc(title(analysis))}</p>',
-        _cards(analysis, grown),
+        f'<p class="subtitle">{esc(title(analysis, lang))}</p>',
+        _cards(analysis, grown, lang),
         _definitions(lines[:split], "totals"),
-        "<h3>Where the parameters, compute and memory are</h3>",
+        f"<h3>{esc(text('report.where', lang))}</h3>",
     ]
-    profile = profile_figure(analysis)
-    parts.append(figures.div(profile) if profile else '<p class="note">No layer has parameters, MACs or outputs.</p>')
-    parts.append(_diagram(analysis))
-    parts.append("<h3>Receptive field</h3>")
-    parts.append(f'<p class="caption">{esc(" · ".join(growth_lines(analysis, grown)[1:]))}</p>')
-    fig = rf_figure(analysis, grown)
-    parts.append(figures.div(fig) if fig else '<p class="note">No spatial layers: no receptive field to show.</p>')
+    profile = profile_figure(analysis, lang)
+    parts.append(figures.div(profile) if profile else _note(esc(text("report.no_profile", lang))))
+    parts.append(_diagram(analysis, lang))
+    parts.append(f"<h3>{esc(text('report.receptive_field', lang))}</h3>")
+    parts.append(f'<p class="caption">{esc(" · ".join(growth_lines(analysis, grown, lang)[1:]))}</p>')
+    fig = rf_figure(analysis, grown, lang)
+    parts.append(figures.div(fig) if fig else _note(esc(text("report.no_rf", lang))))
     if erf is not None:
-        parts.append("<h3>Effective receptive field</h3>")
-        parts.append(f'<p class="caption">{esc(" · ".join(erf_lines(erf)[:2]))}</p>')
-        parts.append(figures.div(erf_figure(erf)))
+        parts.append(f"<h3>{esc(text('report.erf', lang))}</h3>")
+        parts.append(f'<p class="caption">{esc(" · ".join(erf_lines(erf, lang)[:2]))}</p>')
+        parts.append(figures.div(erf_figure(erf, lang=lang)))
     if sweeps:
-        parts.append("<h3>What if</h3>")
-        for sweep, line in zip(sweeps, sweep_lines(sweeps), strict=True):
+        parts.append(f"<h3>{esc(text('report.what_if', lang))}</h3>")
+        for sweep, line in zip(sweeps, sweep_lines(sweeps, lang), strict=True):
             parts.append(f'<p class="caption">{esc(line)}</p>')
-            parts.append(figures.div(sweep_figure(sweep)))
-    parts.append("<h3>Latency</h3>")
+            parts.append(figures.div(sweep_figure(sweep, lang)))
+    parts.append(f"<h3>{esc(text('report.latency', lang))}</h3>")
     if latency is None:
-        parts.append('<p class="note not-measured">Latency: <strong>not measured</strong>. Pass '
-                     "<code>--latency FILE.json</code> with per-layer times to add a latency plot and a roofline.</p>")
+        parts.append(_note(text("report.latency.not_measured", lang), "note not-measured"))
     elif not latency[1]:
         whole = latency[0].reported.whole
-        parts.append(f'<p class="note">Latency: {whole.median_ms:,.3f} ms per forward '
-                     f"({esc(_measured_on(latency[0]))}); no per-layer times were measured.</p>")
+        parts.append(_note(text("report.latency.whole_only", lang, ms=f"{whole.median_ms:,.3f}",
+                                measured=esc(_measured_on(latency[0], lang)))))
     else:
         result, timings = latency
-        parts.append(figures.div(latency_figure(result, timings)))
-        roof = roofline_figure(result, timings)
-        parts.append(figures.div(roof) if roof else '<p class="note">No measured layer does floating-point work.</p>')
-    parts.append("<h3>Layers</h3>")
+        parts.append(figures.div(latency_figure(result, timings, lang)))
+        roof = roofline_figure(result, timings, lang)
+        parts.append(figures.div(roof) if roof else _note(esc(text("report.no_flops", lang))))
+    parts.append(f"<h3>{esc(text('report.layers', lang))}</h3>")
     parts.append(_definitions(lines[split:], "convention"))
-    parts.append(_table(analysis, f"layers-{index}"))
+    parts.append(_table(analysis, f"layers-{index}", lang))
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def _comparison(analyses: Sequence[Analysis], figures: _Figures) -> str:
+def _comparison(analyses: Sequence[Analysis], figures: _Figures, lang: str = DEFAULT_LANG) -> str:
     def final_rf(a: Analysis) -> str:
         final = a.growth.final
-        return f"{field_text(final.rf)} px" if final is not None else "-"
+        return f"{field_text(final.rf, lang)} px" if final is not None else "-"
 
     rows: tuple[tuple[str, Callable[[Analysis], str]], ...] = (
-        ("Input", lambda a: units.shape(a.input_shape)),
-        ("Parameters", lambda a: units.exact(a.totals.params)),
+        (text("report.input", lang), lambda a: units.shape(a.input_shape)),
+        (text("report.card.params", lang), lambda a: units.exact(a.totals.params)),
         ("MACs", lambda a: f"{units.si(a.totals.macs)}MAC"),
         ("FLOPs", lambda a: f"{units.si(a.totals.flops)}FLOP"),
-        ("Layer outputs", lambda a: units.nbytes(a.totals.activation_bytes)),
-        ("Peak live, inference", lambda a: units.nbytes(a.totals.peak_activation_bytes)),
-        ("Saved for backward", lambda a: units.nbytes(a.totals.training_activation_bytes)),
-        ("Parameter memory", lambda a: units.nbytes(a.totals.param_bytes)),
-        ("Receptive field", final_rf),
+        (text("report.card.layer_outputs", lang), lambda a: units.nbytes(a.totals.activation_bytes)),
+        (text("report.card.peak", lang), lambda a: units.nbytes(a.totals.peak_activation_bytes)),
+        (text("report.card.saved", lang), lambda a: units.nbytes(a.totals.training_activation_bytes)),
+        (text("report.card.param_memory", lang), lambda a: units.nbytes(a.totals.param_bytes)),
+        (text("report.receptive_field", lang), final_rf),
     )
     head = "".join(f'<th scope="col"><a href="#model-{i}">{esc(a.model)}</a></th>' for i, a in enumerate(analyses))
     body = "".join(
@@ -425,12 +454,12 @@ def _comparison(analyses: Sequence[Analysis], figures: _Figures) -> str:
         + "</tr>"
         for label, cell in rows
     )
-    return ('<section class="comparison" id="comparison"><h2>Comparison</h2>'
+    return (f'<section class="comparison" id="comparison"><h2>{esc(text("report.comparison", lang))}</h2>'
             f'<div class="table-wrap fit"><table class="totals"><thead><tr><th></th>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>" + figures.div(comparison_figure(analyses)) + "</section>")
+            f"<tbody>{body}</tbody></table></div>" + figures.div(comparison_figure(analyses, lang)) + "</section>")
 
 
-def _conventions(analyses: Sequence[Analysis]) -> str:
+def _conventions(analyses: Sequence[Analysis], lang: str = DEFAULT_LANG) -> str:
     groups: list[tuple[list[str], Mapping[str, str]]] = []
     for a in analyses:
         same = next((g for g in groups if g[1] == a.conventions), None)
@@ -438,40 +467,49 @@ def _conventions(analyses: Sequence[Analysis]) -> str:
             groups.append(([a.model], a.conventions))
         else:
             same[0].append(a.model)
-    parts = ['<section class="conventions" id="conventions"><h2>Counting conventions</h2>']
+    parts = [f'<section class="conventions" id="conventions"><h2>{esc(text("report.conventions", lang))}</h2>']
     for models, conventions in groups:
         if len(groups) > 1:
             parts.append(f"<h3>{esc(', '.join(models))}</h3>")
-        parts.append(_definitions(conventions.items(), "conventions-list"))
+        # the analysis states each rule in English; the catalogue words the same rule in `lang`
+        parts.append(_definitions(((key, _convention(key, rule, lang)) for key, rule in conventions.items()),
+                                  "conventions-list"))
     return "\n".join(parts) + "</section>"
 
 
+def _convention(key: str, rule: str, lang: str) -> str:
+    """The rule `key` in `lang` where the catalogue has it (every rule archstat itself states), else as given."""
+    message = f"report.convention.{key}"
+    return text(message, lang) if message in CATALOGUE[lang] else rule
+
+
 def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult] | None = None,
-                  erf: Sequence[ERFResult | None] = (), sweeps: Sequence[Sweep] = ()) -> str:
-    """The whole report as one HTML document; `latency` holds measured results, at most one per model;
-    `erf`, when given, the effective receptive field of each model (in order); `sweeps` what-if
-    sweeps, each shown in the section of the analysis of the same model."""
+                  erf: Sequence[ERFResult | None] = (), sweeps: Sequence[Sweep] = (), *,
+                  lang: str = DEFAULT_LANG) -> str:
+    """The whole report as one HTML document, every word in `lang`; `latency` holds measured results,
+    at most one per model; `erf`, when given, the effective receptive field of each model (in order);
+    `sweeps` what-if sweeps, each shown in the section of the analysis of the same model."""
+    check_lang(lang)
     if not analyses:
         raise UsageError("a report needs at least one model")
     measured = match_latency(latency or (), analyses)
     figures = _Figures()
     names = ", ".join(a.model for a in analyses)
-    sections = [_comparison(analyses, figures)] if len(analyses) > 1 else []
+    sections = [_comparison(analyses, figures, lang)] if len(analyses) > 1 else []
     fields = list(erf) + [None] * (len(analyses) - len(erf))
-    sections += [_model_section(i, a, figures, measured.get(i), fields[i], [s for s in sweeps if s.model == a.model])
-                 for i, a in enumerate(analyses)]
-    sections.append(_conventions(analyses))
+    sections += [_model_section(i, a, figures, measured.get(i), fields[i], [s for s in sweeps if s.model == a.model],
+                                lang) for i, a in enumerate(analyses)]
+    sections.append(_conventions(analyses, lang))
     nav = "".join(f'<a href="#model-{i}">{esc(a.model)}</a>' for i, a in enumerate(analyses))
     if len(analyses) > 1:
-        nav = '<a href="#comparison">comparison</a>' + nav
+        nav = f'<a href="#comparison">{esc(text("report.nav.comparison", lang))}</a>' + nav
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{text("report.lang_attr", lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>archstat report: {esc(names)}</title><style>{CSS}</style></head><body>"
-        f'<header><h1>archstat report <span>{esc(names)}</span></h1><nav>{nav}'
-        '<a href="#conventions">conventions</a></nav>'
-        "<p>MACs are multiply-accumulates; FLOPs count a multiply-add as 2, plus bias, normalisation, "
-        "activation, pooling and elementwise work.</p></header><main>"
+        f"<title>{esc(text('report.page_title', lang, names=names))}</title><style>{CSS}</style></head><body>"
+        f'<header><h1>{esc(text("report.heading", lang))} <span>{esc(names)}</span></h1><nav>{nav}'
+        f'<a href="#conventions">{esc(text("report.nav.conventions", lang))}</a></nav>'
+        f"<p>{esc(text('report.intro', lang))}</p></header><main>"
         + "\n".join(sections)
         + f'</main><footer>archstat {esc(__version__)}</footer>'
         f"<script>{get_plotlyjs()}</script>{figures.script()}<script>{TABLE_JS}</script></body></html>\n"
@@ -481,7 +519,7 @@ def render_report(analyses: Sequence[Analysis], latency: Sequence[LatencyResult]
 CSS = """
 :root{--ink:#1d2330;--muted:#5b6473;--line:#dde1e7;--soft:#f4f6f9;--accent:#0072B2}
 *{box-sizing:border-box}
-body{margin:0;font:15px/1.5 Inter,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
+body{margin:0;font:15px/1.5 Inter,"Helvetica Neue",Arial,"Noto Sans CJK KR",sans-serif;color:var(--ink);background:#fff}
 header,main,footer{max-width:1240px;margin:0 auto;padding:0 24px}
 header{padding-top:20px;border-bottom:1px solid var(--line)}
 h1{font-size:26px;margin:0 0 4px}h1 span{color:var(--muted);font-weight:400}
@@ -559,7 +597,7 @@ document.querySelectorAll('.controls').forEach(function(box){
    var ok=rows[i].getAttribute('data-s').indexOf(q)>=0&&(!leaves.checked||rows[i].getAttribute('data-leaf')==='1');
    rows[i].hidden=!ok;if(ok)shown++;
   }
-  count.textContent=shown+' of '+rows.length+' layers';
+  count.textContent=count.getAttribute('data-template').replace('{shown}',shown).replace('{total}',rows.length);
  }
  search.addEventListener('input',filter);leaves.addEventListener('change',filter);
 });

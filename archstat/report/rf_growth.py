@@ -7,6 +7,7 @@ from typing import Any
 from archstat.analysis.records import Analysis, Growth, LayerStats
 from archstat.analysis.rf.field import Field
 from archstat.report import units
+from archstat.report.messages import DEFAULT_LANG, text
 from archstat.report.summary import field_text, title
 from archstat.report.table import Column, Document, Note, Table, Value
 
@@ -42,36 +43,36 @@ GROWTH_COLUMNS: tuple[Column[LayerStats], ...] = (
 )
 
 
-def growth_lines(analysis: Analysis, grown: Growth) -> list[str]:
-    """The final field, where it first covers the input, and the legend."""
+def growth_lines(analysis: Analysis, grown: Growth, lang: str = DEFAULT_LANG) -> list[str]:
+    """The final field, where it first covers the input, and the legend, in `lang`."""
     size = "×".join(map(str, grown.input_size))
     lines = []
     if grown.final is not None:
         final = grown.final
-        lines.append(
-            f"final field {field_text(final.rf)} px at {final.path or analysis.model} "
-            f"(jump {_per_axis(final.rf, 'jump')}, padding {_per_axis(final.rf, 'padding')})"
-        )
+        lines.append(text("report.growth.final", lang, field=field_text(final.rf, lang),
+                          where=final.path or analysis.model, jump=_per_axis(final.rf, "jump"),
+                          padding=_per_axis(final.rf, "padding")))
     # where the field is first lost: a leaf if any (the root's field is lost too, from the same op)
     unknown = sorted((r for r in analysis.layers if r.rf is not None and r.rf.unknown), key=lambda r: not r.is_leaf)
     if grown.covering is not None:
-        lines.append(f"the field first covers the whole {size} input at {grown.covering.path}")
+        lines.append(text("report.growth.covers", lang, size=size, path=grown.covering.path))
     elif grown.global_from is not None:
-        lines.append(f"the windowed field never spans the whole {size} input; every unit sees all of it "
-                     f"from {grown.global_from.path} ({grown.global_from.type}, a global op) on")
+        lines.append(text("report.growth.global", lang, size=size, path=grown.global_from.path,
+                          type=grown.global_from.type))
     elif unknown:
-        lines.append(f"whether the field covers the whole {size} input is unknown (not modelled, see ?)")
+        lines.append(text("report.growth.covers_unknown", lang, size=size))
     else:
-        lines.append(f"the field never covers the whole {size} input")
+        lines.append(text("report.growth.never", lang, size=size))
     unaligned = [r for r in analysis.layers if r.rf is not None and r.rf.unaligned]
     if unaligned:
-        lines.append(f"† unaligned merges: {unaligned[0].path}: {unaligned[0].rf.unaligned if unaligned[0].rf else ''}"
-                     + (f" (+{len(unaligned) - 1} more)" if len(unaligned) > 1 else ""))
+        first = unaligned[0]
+        reason = first.rf.unaligned if first.rf else ""
+        lines.append(text("report.growth.unaligned", lang, path=first.path, reason=reason)
+                     + (text("report.growth.more", lang, n=len(unaligned) - 1) if len(unaligned) > 1 else ""))
     if unknown:
-        first = unknown[0]
-        lines.append(f"? not modelled from {first.path or analysis.model}: {first.rf.unknown if first.rf else ''}")
-    lines.append("RF in input pixels per axis; jump = effective stride; padding = effective padding P "
-                 "(unit u is centred on u·jump − P + (RF − 1)/2)")
+        lines.append(text("report.growth.unknown", lang, path=unknown[0].path or analysis.model,
+                          reason=unknown[0].rf.unknown if unknown[0].rf else ""))
+    lines.append(text("report.growth.legend", lang))
     return lines
 
 

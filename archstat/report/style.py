@@ -8,7 +8,10 @@ from typing import Any
 
 # Slide size: 16:9 at a resolution where 18 px text stays readable on a projector.
 WIDTH, HEIGHT = 1280, 720
-FONT = "Inter, 'Helvetica Neue', Arial, sans-serif"
+# Latin text takes the first font present; Hangul falls through to Noto Sans CJK KR (Debian's
+# fonts-noto-cjk, which setup installs), named so that kaleido's Chromium never draws boxes.
+CJK_FONT = "Noto Sans CJK KR"
+FONT = f"Inter, 'Helvetica Neue', Arial, '{CJK_FONT}', sans-serif"
 FONT_SIZE = 18
 TITLE_SIZE = 26
 

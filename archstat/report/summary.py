@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archstat.analysis.ops.costs import CATEGORIES, CONVENTIONS
+from archstat.analysis.ops.costs import CATEGORIES
 from archstat.analysis.records import Analysis, LayerStats
 from archstat.analysis.rf.field import Field
 from archstat.measure.results import LatencyResult
 from archstat.report import units
+from archstat.report.messages import DEFAULT_LANG, text
 from archstat.report.table import Column, Document, Note, Table, Value
 from archstat.report.training import cost_table, memory_table, training_columns
 
@@ -27,17 +28,17 @@ def _name(row: LayerStats) -> str:
     return row.path + suffix
 
 
-def field_text(field: Field | None) -> str:
+def field_text(field: Field | None, lang: str = DEFAULT_LANG) -> str:
     """"196", "1×7", "whole", "?" (not modelled), with "†" when merged paths are unaligned."""
     if field is None:
         return "-"
     if field.whole:
-        return "whole"
+        return text("report.summary.whole", lang)
     if field.unknown or not field.axes:
         return "?"
     sizes = [a.size for a in field.axes]
-    text = str(sizes[0]) if len(set(sizes)) == 1 else "×".join(map(str, sizes))
-    return text + ("†" if field.unaligned else "")
+    shown = str(sizes[0]) if len(set(sizes)) == 1 else "×".join(map(str, sizes))
+    return shown + ("†" if field.unaligned else "")
 
 
 def _si_or_dash(n: int) -> str:
@@ -85,15 +86,17 @@ LAYER_COLUMNS: tuple[Column[LayerStats], ...] = (
 COLUMNS: tuple[Column[LayerStats], ...] = tuple(c for c in LAYER_COLUMNS if c.shown)
 
 
-def title(analysis: Analysis) -> str:
+def title(analysis: Analysis, lang: str = DEFAULT_LANG) -> str:
     """One line naming what was analysed."""
     shown = units.shape(analysis.input_shape)
     if analysis.default_input:
-        given = f"default input {shown}; pass --input"
+        given = text("report.summary.default_input", lang, shape=shown)
     else:
-        given = f"input {analysis.inputs if analysis.inputs and analysis.inputs != shown else shown}"
-    device = f"{analysis.device} (retried from meta)" if analysis.fallback_reason else analysis.device
-    return f"{analysis.model} · {given} · {analysis.dtype} · device {device}"
+        given = text("report.summary.input", lang,
+                     inputs=analysis.inputs if analysis.inputs and analysis.inputs != shown else shown)
+    device = (text("report.summary.retried", lang, device=analysis.device) if analysis.fallback_reason
+              else analysis.device)
+    return text("report.summary.title", lang, model=analysis.model, given=given, dtype=analysis.dtype, device=device)
 
 
 def _jumps(field: Field) -> str:
@@ -101,49 +104,52 @@ def _jumps(field: Field) -> str:
     return str(jumps[0]) if len(set(jumps)) == 1 else "×".join(map(str, jumps))
 
 
-def summary_lines(analysis: Analysis) -> list[tuple[str, str]]:
-    """Labelled totals, memory figures and conventions shown under every table."""
+def convention_label(lang: str = DEFAULT_LANG) -> str:
+    """The label of the first convention line of `summary_lines`: the lines from it on are the conventions."""
+    return text("report.summary.convention", lang)
+
+
+def summary_lines(analysis: Analysis, lang: str = DEFAULT_LANG) -> list[tuple[str, str]]:
+    """Labelled totals, memory figures and conventions shown under every table, in `lang`."""
     t = analysis.totals
-    params = f"{units.exact(t.params)} ({units.si(t.params)}) · trainable {units.exact(t.trainable_params)}"
+    params = text("report.summary.params_text", lang, exact=units.exact(t.params), si=units.si(t.params),
+                  trainable=units.exact(t.trainable_params))
     if t.executed_params != t.params:
-        params += (
-            f" · {units.exact(t.executed_params)} in modules the forward ran "
-            f"({units.exact(t.params - t.executed_params)} not run, e.g. auxiliary heads)"
-        )
+        params += text("report.summary.executed", lang, executed=units.exact(t.executed_params),
+                       not_run=units.exact(t.params - t.executed_params))
     by_category = " · ".join(
         f"{name} {units.si(cost.flops)}" for name, cost in t.by_category.items() if cost.flops
     )
     lines = [
-        ("Parameters", params),
+        (text("report.summary.params", lang), params),
         ("MACs", f"{units.exact(t.macs)} ({units.si(t.macs)}MAC)"),
         ("FLOPs", f"{units.exact(t.flops)} ({units.si(t.flops)}FLOP) = {by_category}"),
         (
-            "Memory",
-            f"layer outputs {units.nbytes(t.activation_bytes)} · peak live in inference "
-            f"{units.nbytes(t.peak_activation_bytes)} · saved for backward "
-            f"{units.nbytes(t.training_activation_bytes)} ({analysis.training_mode} mode) · "
-            f"parameters {units.nbytes(t.param_bytes)} · buffers {units.nbytes(t.buffer_bytes)}",
+            text("report.summary.memory", lang),
+            text("report.summary.memory_text", lang, outputs=units.nbytes(t.activation_bytes),
+                 peak=units.nbytes(t.peak_activation_bytes), saved=units.nbytes(t.training_activation_bytes),
+                 mode=analysis.training_mode, params=units.nbytes(t.param_bytes), buffers=units.nbytes(t.buffer_bytes)),
         ),
     ]
     grown = analysis.growth
     if grown.final is not None and grown.final.rf is not None:
         final = grown.final.rf
-        where = f" at {grown.final.path}" if grown.final.path else ""
-        covers = f"; covers the whole input from {grown.covering.path}" if grown.covering else ""
-        lines.append((
-            "RF",
-            f"{field_text(final)} px{where} (jump {_jumps(final)}){covers}; "
-            "† marks merged paths that are unaligned, ? an op whose effect is not modelled",
-        ))
+        where = text("report.summary.rf_at", lang, path=grown.final.path) if grown.final.path else ""
+        covers = text("report.summary.rf_covers", lang, path=grown.covering.path) if grown.covering else ""
+        lines.append((text("report.summary.rf", lang), text(
+            "report.summary.rf_text", lang, field=field_text(final, lang), where=where, jump=_jumps(final),
+            covers=covers)))
     if analysis.fallback_reason:
-        lines.append(("Device", f"cpu, not meta: {analysis.fallback_reason}; the counts follow this input's values"))
+        lines.append((text("report.summary.device", lang),
+                      text("report.summary.device_text", lang, reason=analysis.fallback_reason)))
     if t.partial:
         ops = ", ".join(f"{op} ×{n}" for op, n in sorted(analysis.unsupported.items()))
-        lines.append(("PARTIAL", f"no formula for {ops}: totals leave them out"))
+        lines.append((text("report.summary.partial", lang), text("report.summary.partial_text", lang, ops=ops)))
     if any(r.shared for r in analysis.layers):
-        lines.append(("*", "shared: a parameter or module used again is counted once, where first used"))
-    lines.append(("Convention", f"MACs = {CONVENTIONS['macs']}; FLOPs = {CONVENTIONS['flops']}"))
-    lines.append(("", "Activations = " + CONVENTIONS["activation_bytes"]))
+        lines.append(("*", text("report.summary.shared_text", lang)))
+    lines.append((convention_label(lang), f"MACs = {text('report.convention.macs', lang)}; "
+                                          f"FLOPs = {text('report.convention.flops', lang)}"))
+    lines.append(("", text("report.summary.activations", lang, text=text("report.convention.activation_bytes", lang))))
     return lines
 
 
@@ -167,7 +173,7 @@ def facts(analysis: Analysis) -> tuple[tuple[str, Value], ...]:
 
 def summary_table(analysis: Analysis, depth: int | None = None) -> Table:
     """The per-layer table down to `depth`, containers indented and muted, the summary as notes."""
-    notes = tuple(Note(label, text, alert=label == "PARTIAL") for label, text in summary_lines(analysis))
+    notes = tuple(Note(label, line, alert=label == "PARTIAL") for label, line in summary_lines(analysis))
     columns = LAYER_COLUMNS
     if analysis.training is not None:
         columns += training_columns(analysis.training)
@@ -176,10 +182,10 @@ def summary_table(analysis: Analysis, depth: int | None = None) -> Table:
 
 
 def summary_document(analysis: Analysis, depth: int | None = None, measured: LatencyResult | None = None) -> Document:
-    """What `archstat summary` prints; its JSON is the analysis's documented schema. With a training
-    step, its cost and memory tables follow (`measured`: a latency result whose CUDA peak stands
-    beside the memory estimate)."""
+    """What `archstat summary` prints; its JSON is the analysis's documented schema (built only when
+    JSON is written). With a training step, its cost and memory tables follow (`measured`: a latency
+    result whose CUDA peak stands beside the memory estimate)."""
     tables: tuple[Table, ...] = (summary_table(analysis, depth),)
     if analysis.training is not None:
         tables += (cost_table(analysis, analysis.training), memory_table(analysis, analysis.training, measured))
-    return Document(tables, data=analysis.to_dict())
+    return Document(tables, data=analysis.to_dict)

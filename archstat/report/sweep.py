@@ -13,13 +13,41 @@ from archstat.report import units
 from archstat.report.compare import field_size
 from archstat.report.messages import DEFAULT_LANG, text
 from archstat.report.table import Column, Document, Note, Table, Value
-from archstat.studies.sweep import FIGURES, Fit, Sweep, SweepPoint, label_of
+from archstat.studies.sweep import (
+    FIGURES,
+    MAC_KINDS,
+    OPTIONAL_FIGURES,
+    TRAINING_FIGURES,
+    Fit,
+    Sweep,
+    SweepPoint,
+    label_of,
+)
 
 # How each figure is shown: in the tables, in the laws.
 SHOW: dict[str, Callable[[Any], str]] = {
     "params": units.exact, "macs": units.si, "flops": units.si, "activation_bytes": units.nbytes,
     "peak_activation_bytes": units.nbytes, "training_activation_bytes": units.nbytes, "param_bytes": units.nbytes,
+    "training_bytes": units.nbytes, "step_activation_bytes": units.nbytes,
+    **{f"macs.{kind}": units.si for kind in MAC_KINDS},
 }
+
+
+KIND_SHARE = 0.01    # a kind of product gets a column and a trace from this share of some point's MACs
+
+
+def present(sweep: Sweep) -> list[str]:
+    """The optional figures (`OPTIONAL_FIGURES`) worth a column and a trace, in that order: the
+    training figures where computed, the MACs per kind of product where two kinds or more each hold
+    `KIND_SHARE` of some point's MACs (one kind is the MACs column again)."""
+    training = [name for name in TRAINING_FIGURES if any(p.figure(name) is not None for p in sweep.points)]
+    kinds = [f"macs.{kind}" for kind in MAC_KINDS
+             if any((p.figure(f"macs.{kind}") or 0) >= KIND_SHARE * p.macs > 0 for p in sweep.points)]
+    return [*training, *(kinds if len(kinds) > 1 else [])]
+
+
+def _dash(show: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda v: "-" if v is None else show(v)
 
 
 def axis_name(sweep: Sweep, lang: str = DEFAULT_LANG) -> str:
@@ -44,17 +72,31 @@ def law(sweep: Sweep, figure: str, fit: Fit, lang: str = DEFAULT_LANG) -> str:
     return text("sweep.law", lang, figure=name, x=x, exponent=f"{fit.exponent:.2f}")
 
 
-def mark_lines(sweep: Sweep, lang: str = DEFAULT_LANG) -> list[str]:
-    """One sentence per mark, in the order paper input, default, receptive field."""
-    lines = []
+def marks_of(sweep: Sweep) -> list[tuple[str, dict[str, Any]]]:
+    """Every mark as (kind, mark), a `gpu` mark once per GPU size, in the sweep's order."""
+    out: list[tuple[str, dict[str, Any]]] = []
     for name, mark in sweep.marks.items():
-        value = mark.get("label") or label_of(tuple(mark["value"]) if isinstance(mark["value"], list)
-                                              else mark["value"], sweep.swept.axis)
-        key = {"paper_input": "sweep.mark.paper_input", "default": "sweep.mark.default"}.get(name)
-        if key is None:
-            key = "sweep.mark.rf_until" if mark.get("until") else "sweep.mark.rf_from"
-        lines.append(text(key, lang, value=value))
-    return lines
+        out.extend((name, dict(m)) for m in (mark if isinstance(mark, (list, tuple)) else [mark]))
+    return out
+
+
+def mark_line(sweep: Sweep, name: str, mark: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """"paper's input 224", "training passes 80 GiB (A100/H100) at 448", ..."""
+    value = mark.get("label") or label_of(tuple(mark["value"]) if isinstance(mark["value"], list)
+                                          else mark["value"], sweep.swept.axis)
+    if name == "gpu":
+        card = f" ({mark['name']})" if mark.get("name") else ""
+        gib = mark["gib"] if isinstance(mark["gib"], str) else f"{mark['gib']:g}"   # "80, 141" where merged
+        return text("sweep.mark.gpu", lang, gib=gib, name=card, value=value)
+    key = {"paper_input": "sweep.mark.paper_input", "default": "sweep.mark.default"}.get(name)
+    if key is None:
+        key = "sweep.mark.rf_until" if mark.get("until") else "sweep.mark.rf_from"
+    return text(key, lang, value=value)
+
+
+def mark_lines(sweep: Sweep, lang: str = DEFAULT_LANG) -> list[str]:
+    """One sentence per mark (`marks_of`), in the order paper input, default, receptive field, GPUs."""
+    return [mark_line(sweep, name, mark, lang) for name, mark in marks_of(sweep)]
 
 
 def _coverage(value: Any) -> str:
@@ -69,19 +111,27 @@ def point_columns(sweep: Sweep, lang: str = DEFAULT_LANG) -> tuple[Column[SweepP
     def figure(col: str, key: str) -> Column[SweepPoint]:
         return Column(text(f"sweep.col.{col}", lang), key, lambda p: getattr(p, key), SHOW[key])
 
+    def optional(key: str) -> Column[SweepPoint]:
+        return Column(text(f"sweep.col.{key}", lang), key.replace(".", "_"), lambda p: p.figure(key),
+                      _dash(SHOW[key]))
+
+    shown = present(sweep)
+    fields = any(p.rf_px for p in sweep.points)   # a model without spatial layers has no field to show
     return (
         Column(header, "value", lambda p: p.label, numeric=axis != "option" or sweep.swept.numeric),
         Column(text("sweep.col.input", lang), "input_shape", lambda p: p.inputs, numeric=False),
         figure("params", "params"),
         figure("macs", "macs"),
+        *(optional(key) for key in shown if key.startswith("macs.")),
         figure("flops", "flops"),
         figure("outputs", "activation_bytes"),
         figure("peak", "peak_activation_bytes"),
         figure("backward", "training_activation_bytes"),
         figure("weights", "param_bytes"),
-        Column(text("sweep.col.rf", lang), "rf_px", lambda p: field_size(p.rf_px), data=False),
+        *(optional(key) for key in TRAINING_FIGURES if key in shown),
+        Column(text("sweep.col.rf", lang), "rf_px", lambda p: field_size(p.rf_px), data=False, shown=fields),
         Column("rf_px", "rf_px", lambda p: units.shape(p.rf_px) if p.rf_px else None, shown=False),
-        Column(text("sweep.col.coverage", lang), "rf_coverage", lambda p: p.rf_coverage, _coverage),
+        Column(text("sweep.col.coverage", lang), "rf_coverage", lambda p: p.rf_coverage, _coverage, shown=fields),
         Column("rf_covers", "rf_covers", lambda p: p.rf_covers, shown=False),
         Column("partial", "partial", lambda p: p.partial, shown=False),
     )
@@ -89,7 +139,7 @@ def point_columns(sweep: Sweep, lang: str = DEFAULT_LANG) -> tuple[Column[SweepP
 
 def _fit_rows(sweep: Sweep, lang: str) -> list[dict[str, Value]]:
     rows: list[dict[str, Value]] = []
-    for name in FIGURES:
+    for name in (*FIGURES, *OPTIONAL_FIGURES):
         fit = sweep.fits.get(name)
         if fit is None:
             continue
@@ -128,9 +178,19 @@ def notes(sweep: Sweep, lang: str = DEFAULT_LANG) -> tuple[Note, ...]:
     out = [
         Note(text("sweep.note.convention", lang), text("common.macs_convention", lang)),
         Note(text("sweep.note.memory", lang), text("sweep.note.memory_text", lang, dtype=sweep.dtype)),
-        Note(text("sweep.note.rf", lang), text("sweep.note.rf_text", lang)),
-        Note(text("sweep.note.marks", lang), " · ".join(mark_lines(sweep, lang)) or text("sweep.none", lang)),
     ]
+    if any(p.rf_px for p in sweep.points):
+        out.append(Note(text("sweep.note.rf", lang), text("sweep.note.rf_text", lang)))
+    shown = present(sweep)
+    if any(key.startswith("macs.") for key in shown):
+        out.append(Note(text("sweep.note.kinds", lang), text("sweep.note.kinds_text", lang)))
+    if sweep.training is not None:
+        setup = sweep.training
+        out.append(Note(text("sweep.note.training", lang), text(
+            "sweep.note.training_text", lang, optimizer=setup["optimizer"],
+            amp=f", amp {setup['amp']}" if setup.get("amp") else "",
+            frozen=f", --freeze {' '.join(setup['freeze'])}" if setup.get("freeze") else "")))
+    out.append(Note(text("sweep.note.marks", lang), " · ".join(mark_lines(sweep, lang)) or text("sweep.none", lang)))
     partial = [p.label for p in sweep.points if p.partial]
     if partial:
         out.append(Note(text("sweep.note.partial", lang), text("sweep.note.partial_text", lang,
@@ -158,6 +218,6 @@ def summary_lines(sweeps: Sequence[Sweep], lang: str = DEFAULT_LANG) -> list[str
     """One line per sweep: its laws for MACs and the memory figures, then its marks (for the HTML report)."""
     lines = []
     for s in sweeps:
-        laws = [law(s, name, s.fits[name], lang) for name in FIGURES if name in s.fits]
+        laws = [law(s, name, s.fits[name], lang) for name in (*FIGURES, *OPTIONAL_FIGURES) if name in s.fits]
         lines.append(" · ".join([*laws, *mark_lines(s, lang)]))
     return lines

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from archstat.report import style
 from archstat.report.messages import DEFAULT_LANG, text
-from archstat.report.sweep import axis_name, law, mark_lines
+from archstat.report.sweep import axis_name, law, mark_line, marks_of, present
 from archstat.studies.sweep import Sweep
 
 if TYPE_CHECKING:
@@ -29,12 +29,18 @@ LABEL_SIZE = 15
 MIB = 1 << 20
 COUNTS = (("params", style.QUANTITY_COLORS["params"], "dot"), ("macs", style.QUANTITY_COLORS["macs"], "solid"),
           ("flops", style.PALETTE[1], "dash"))
+KINDS = (("macs.conv", style.PALETTE[2], "longdash"), ("macs.linear", style.PALETTE[3], "longdash"),
+         ("macs.attention", "#7B3294", "longdashdot"))
 MEMORY = (("activation_bytes", style.QUANTITY_COLORS["activations"], "solid"),
           ("peak_activation_bytes", style.PALETTE[5], "dash"),
           ("training_activation_bytes", style.PALETTE[4], "dashdot"),
           ("param_bytes", style.QUANTITY_COLORS["params"], "dot"))
+TRAINING = (("training_bytes", "#222", "solid"), ("step_activation_bytes", "#777", "longdash"))
+GPU_COLOR = "#b22222"
+GIB = 1 << 30
 MARK_STYLE = {"paper_input": ("#444", "dash"), "default": ("#444", "dash"), "rf_covers": (style.QUANTITY_COLORS["rf"],
-                                                                                          "dot")}
+                                                                                          "dot"),
+              "gpu": (GPU_COLOR, "dashdot")}
 LEGEND = {"orientation": "v", "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
           "font": {"size": LABEL_SIZE}}
 
@@ -70,16 +76,21 @@ def _mark_x(sweep: Sweep, mark: Any) -> Any:
 
 
 def sweep_figure(sweep: Sweep, lang: str = DEFAULT_LANG) -> go.Figure:
-    """Two panels against the swept value: counts (parameters, MACs, FLOPs) and memory (layer
-    outputs, peak live, saved for backward, weights), each trace named with its fitted law."""
+    """Two panels against the swept value: counts (parameters, MACs, FLOPs, and the MACs per kind of
+    product where there are several) and memory (layer outputs, peak live, saved for backward,
+    weights, and with a training step its memory and activations), each trace named with its
+    fitted law; a training sweep's GPU sizes are lines across the memory panel."""
     numeric = sweep.swept.numeric
     xs: list[Any] = [p.x for p in sweep.points] if numeric else [p.label for p in sweep.points]
     log_x = numeric and _log(xs)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=(text("sweep.panel.counts", lang), text("sweep.panel.memory", lang)))
-    for col, (group, legend) in enumerate(((COUNTS, "legend"), (MEMORY, "legend2")), start=1):
+    optional = present(sweep)
+    counts = COUNTS + tuple(k for k in KINDS if k[0] in optional)
+    memory = MEMORY + tuple(t for t in TRAINING if t[0] in optional)
+    for col, (group, legend) in enumerate(((counts, "legend"), (memory, "legend2")), start=1):
         for key, color, dash in group:
-            ys = [getattr(p, key) for p in sweep.points]
+            ys = [p.figure(key) for p in sweep.points]
             fit = sweep.fits.get(key)
             name = law(sweep, key, fit, lang) if fit is not None else text(f"sweep.figure.{key}", lang)
             fig.add_trace(go.Scatter(
@@ -88,7 +99,9 @@ def sweep_figure(sweep: Sweep, lang: str = DEFAULT_LANG) -> go.Figure:
                 customdata=[p.label for p in sweep.points],
                 hovertemplate="%{customdata}: %{y:.4s}<extra>" + name + "</extra>",
             ), row=1, col=col)
-        values = [getattr(p, key) for key, _, _ in group for p in sweep.points]
+        values: list[float] = [v for key, _, _ in group for p in sweep.points if (v := p.figure(key)) is not None]
+        if col == 2:
+            values += [mark["gib"] * GIB for name, mark in marks_of(sweep) if name == "gpu"]
         if _log(values):
             ticks = style.ticks_125(min(values), max(values))
             fig.update_yaxes(type="log", tickvals=ticks, row=1, col=col)
@@ -114,10 +127,27 @@ def sweep_figure(sweep: Sweep, lang: str = DEFAULT_LANG) -> go.Figure:
     return fig
 
 
+def _merged(sweep: Sweep) -> list[tuple[str, dict[str, Any]]]:
+    """The marks to draw: GPU sizes passed at the same value share one line ("80, 141 GiB")."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for name, mark in marks_of(sweep):
+        same = next((m for n, m in out if n == "gpu" and name == "gpu" and m["label"] == mark["label"]), None)
+        if same is None:
+            out.append((name, dict(mark)))
+        else:
+            same["gib"] = f"{same['gib']:g}, {mark['gib']:g}"
+            same["name"] = None
+    return out
+
+
 def _draw_marks(fig: go.Figure, sweep: Sweep, log_x: bool, lang: str) -> None:
     xs = [p.x for p in sweep.points if p.x is not None]
     low, high = min(xs), max(xs)
-    for (name, mark), line in zip(sweep.marks.items(), mark_lines(sweep, lang), strict=True):
+    for name, mark in marks_of(sweep):
+        if name == "gpu":   # the card's memory across the memory panel
+            fig.add_hline(y=mark["gib"] * GIB, line={"color": GPU_COLOR, "dash": "dot", "width": 1.5}, row=1, col=2)
+    for name, mark in _merged(sweep):
+        line = mark_line(sweep, name, mark, lang)
         x = _mark_x(sweep, mark)
         if not isinstance(x, (int, float)) or isinstance(x, bool) or not low <= x <= high:
             continue
@@ -170,7 +200,7 @@ def size_sweep_figure(df: pd.DataFrame, lang: str = DEFAULT_LANG) -> go.Figure:
                          tickfont={"size": TICK_SIZE}, row=1, col=col)
     fig.update_yaxes(title_text=text("sweep.lecture.macs", lang), row=1, col=1)
     fig.update_yaxes(title_text=text("sweep.lecture.memory", lang), row=1, col=2)
-    style.apply(fig, text("sweep.lecture.title", lang), subtitle=text("sweep.lecture.subtitle", lang))
+    style.apply(fig, text("figures.size_sweep.title", lang), subtitle=text("sweep.lecture.subtitle", lang))
     for key in ("sweep.lecture.macs", "sweep.lecture.memory"):
         fig.update_annotations(selector={"text": text(key, lang)}, font_size=style.FONT_SIZE)
     fig.update_layout(legend={**LEGEND, "x": 0.01, "y": 0.99}, legend2={**LEGEND, "x": 0.56, "y": 0.99})

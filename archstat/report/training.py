@@ -107,7 +107,8 @@ def _gib(gib: float) -> str:
 
 
 def memory_table(analysis: Analysis, training: Training, measured: LatencyResult | None = None) -> Table:
-    """Parameters, gradients, optimizer state, master copies, saved activations and their total;
+    """Parameters, gradients, optimizer state, master copies, the activations (the forward's live peak,
+    saved tensors included, each shown below it) and their total;
     the largest batch per GPU size, and a measured CUDA peak beside the estimate when given."""
     m = training.memory
     amp = f", amp {m.amp}" if m.amp else ""
@@ -118,8 +119,12 @@ def memory_table(analysis: Analysis, training: Training, measured: LatencyResult
                    MEMORY_CONVENTIONS["optimizer_state_bytes"]),
         _MemoryRow("fp32 master weights", "master_weight_bytes", m.master_weight_bytes,
                    MEMORY_CONVENTIONS["master_weight_bytes"]),
-        _MemoryRow(f"saved activations (batch {m.batch})", "saved_activation_bytes", m.saved_activation_bytes,
+        _MemoryRow(f"activations (batch {m.batch})", "activation_bytes", m.activation_bytes,
+                   MEMORY_CONVENTIONS["activation_bytes"]),
+        _MemoryRow("  of which saved for backward", "saved_activation_bytes", m.saved_activation_bytes,
                    MEMORY_CONVENTIONS["saved_activation_bytes"]),
+        _MemoryRow("  forward's live peak", "peak_activation_bytes", m.peak_activation_bytes,
+                   MEMORY_CONVENTIONS["peak_activation_bytes"]),
     ]
     total = Row(("total", m.total_bytes, MEMORY_CONVENTIONS["total_bytes"]))
     notes: list[Note] = []

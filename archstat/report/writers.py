@@ -3,9 +3,11 @@
 Adding a format is one function below and one entry in `FORMATS`; the commands' `--format`
 choices and the `-o` suffixes are read from `FORMATS`.
 
-- terminal (`table`): rich tables, aligned, containers dimmed and indented, notes in a grid below.
+- terminal (`table`): rich's table layout (`report/terminal.py` draws the rows), aligned, containers dimmed
+  and indented, notes in a grid below.
 - Markdown: `**title**`, a GitHub table (`|` escaped), notes as a list, the footer in italics.
-- LaTeX: booktabs `tabular`s in `table` environments; all ten specials and the non-ASCII signs escaped.
+- LaTeX: booktabs `tabular`s in `table` environments; all ten specials and the non-ASCII signs escaped;
+  Korean text stays UTF-8, and the first line then asks for kotex.
 - CSV: per table one block (header of column keys, rows, the total row last); then, when the table has
   facts or notes, a `key,value` block: the facts (raw totals, `partial`, `unsupported:OP` = calls), then
   one `note` row per note (`Label: text`). Blocks are separated by one blank line.
@@ -22,31 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archstat.errors import UsageError
-from archstat.report.table import Document, Row, Table
+from archstat.report.table import Document, Row, Table, collector_paused
 
 # -- terminal --------------------------------------------------------------------------------------
-
-
-def _terminal_table(table: Table) -> Any:
-    from rich import box
-    from rich.table import Table as RichTable
-    from rich.text import Text
-
-    shown = table.visible()
-    out = RichTable(title=Text(table.title) if table.title else None, box=box.SIMPLE_HEAD, title_style="bold",
-                    header_style="bold")
-    for i in shown:
-        c = table.columns[i]
-        out.add_column(Text(c.header), justify="right" if c.numeric else "left", no_wrap=not c.wrap,
-                       overflow="fold" if c.wrap else "ellipsis")
-    rows = list(table.rows) + ([table.total] if table.total else [])
-    for n, row in enumerate(rows):
-        cells = [Text(table.columns[i].show(row.values[i])) for i in shown]
-        if cells and row.indent:
-            cells[0] = Text("  " * row.indent) + cells[0]
-        out.add_row(*cells, style="dim" if row.muted else None,
-                    end_section=table.total is not None and n == len(rows) - 2)
-    return out
 
 
 def _terminal_notes(table: Table) -> list[Any]:
@@ -68,21 +48,28 @@ def write_terminal(document: Document, width: int = 160) -> str:
     from rich.console import Console
     from rich.text import Text
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False)
+    from archstat.report.terminal import draw_table, printed
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    out: list[str] = []
+
+    def show(renderable: Any) -> None:
+        out.append(printed(console, renderable))
+
     if document.heading:
-        console.print(Text(document.heading, style="bold"))
+        show(Text(document.heading, style="bold"))
     for line in document.lines:
-        console.print(Text(line))
-    for n, table in enumerate(t for t in document.tables if t.shown):
-        if n:
-            console.print()
-        console.print(_terminal_table(table))
-        for renderable in _terminal_notes(table):
-            console.print(renderable)
-        if table.footer:
-            console.print(Text(table.footer))
-    return buffer.getvalue()
+        show(Text(line))
+    with collector_paused():
+        for n, table in enumerate(t for t in document.tables if t.shown):
+            if n:
+                out.append("\n")
+            out.append(draw_table(table, console))
+            for renderable in _terminal_notes(table):
+                show(renderable)
+            if table.footer:
+                show(Text(table.footer))
+    return "".join(out)
 
 
 # -- Markdown --------------------------------------------------------------------------------------
@@ -186,8 +173,16 @@ def _latex_table(table: Table) -> list[str]:
     return out
 
 
+def _hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f" for ch in text)
+
+
 def write_latex(document: Document, width: int = 160) -> str:
-    """Booktabs `tabular`s, each in a `table` with its title as caption and its notes below."""
+    """Booktabs `tabular`s, each in a `table` with its title as caption and its notes below.
+
+    Korean text is written as it is (UTF-8), not escaped: the first line then names the package
+    that typesets it, kotex (ko.TeX, in TeX Live; pdfLaTeX, XeLaTeX or LuaLaTeX).
+    """
     out = ["% requires \\usepackage{booktabs}"]
     if document.heading or document.lines:
         out.append("\\begin{flushleft}\\footnotesize")
@@ -197,6 +192,8 @@ def write_latex(document: Document, width: int = 160) -> str:
     for table in document.tables:
         if table.shown:
             out += _latex_table(table)
+    if _hangul("".join(out)):
+        out[0] += " and, for the Korean text, \\usepackage{kotex} (pdfLaTeX, XeLaTeX or LuaLaTeX)"
     return "\n".join(out) + "\n"
 
 
@@ -251,7 +248,7 @@ def table_dict(table: Table) -> dict[str, Any]:
 
 def write_json(document: Document, width: int = 160) -> str:
     """The view's own JSON document when it has one, else its tables' raw values."""
-    data = document.data
+    data = document.json_data()
     if data is None:
         data = {"heading": document.heading, "lines": list(document.lines),
                 "tables": [table_dict(t) for t in document.tables if t.data]}

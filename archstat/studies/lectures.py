@@ -50,7 +50,7 @@ STACKS = ("3x3x2", "3x3x3")   # against one 5×5 and one 7×7
 DISPLAY = {"vgg16": "VGG16", "resnet50": "ResNet-50", "googlenet": "GoogLeNet"}
 CONTRASTED = tuple(DISPLAY)
 
-# Figure 5: the zoo's families, by the module that defines each network (8, one per palette colour).
+# Figure 5: the zoo's families, by the module that defines each network (9: the palette's 8 and a grey).
 FAMILIES = {
     "lenet": "LeNet",
     "alexnet": "AlexNet, ZFNet",
@@ -64,15 +64,21 @@ FAMILIES = {
     "cifar_resnet": "ResNet",
     "preact_resnet": "ResNet",
     "densenet": "DenseNet",
-    "mobilenet": "MobileNet, SqueezeNet",
-    "squeezenet": "MobileNet, SqueezeNet",
+    "mobilenet": "MobileNet, SqueezeNet, EfficientNet",
+    "squeezenet": "MobileNet, SqueezeNet, EfficientNet",
+    "efficientnet": "MobileNet, SqueezeNet, EfficientNet",
+    "convnext": "ConvNeXt, ViT",
+    "vit": "ConvNeXt, ViT",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """A building block without and with its 1×1 convs: two zoo entries or option sets."""
+    """A building block without and with its 1×1 convs: two zoo entries or option sets. `key` names
+    it in the message catalogue (`figures.bottlenecks.<key>.lesson` ...), which words it in every
+    language; `lesson` to `with_` are its English words, kept in the data."""
 
+    key: str                            # "inception3a"
     lesson: str                         # "Inception 3a"
     setting: str                        # "192 → 256 ch · 28×28"
     without: str                        # "naive"
@@ -86,13 +92,15 @@ class Pair:
 # transition is the same in both variants), once at DenseNet-121's first block and once at its
 # third, because the 1×1 only pays once the concatenated input is wide.
 BOTTLENECKS = (
-    Pair("Inception 3a", "192 → 256 ch · 28×28", "naive", "with 1×1 reductions",
+    Pair("inception3a", "Inception 3a", "192 → 256 ch · 28×28", "naive", "with 1×1 reductions",
          ("inception_naive", "inception_reduced")),
-    Pair("ResNet block", "256 ch · 56×56", "basic (two 3×3)", "bottleneck (1×1, 3×3, 1×1)",
+    Pair("resnet_block", "ResNet block", "256 ch · 56×56", "basic (two 3×3)", "bottleneck (1×1, 3×3, 1×1)",
          ("resnet_basic_block", "resnet_bottleneck_block")),
-    Pair("DenseNet-121 block 1", "64 → 256 ch · 6 layers, k = 32 · 56×56", "3×3 only", "1×1 to 4k, then 3×3",
+    Pair("densenet121_block1",
+         "DenseNet-121 block 1", "64 → 256 ch · 6 layers, k = 32 · 56×56", "3×3 only", "1×1 to 4k, then 3×3",
          ("dense_block", "dense_block"), ({"bottleneck": False}, {"bottleneck": True}), row="denseblock"),
-    Pair("DenseNet-121 block 3", "256 → 1024 ch · 24 layers, k = 32 · 14×14", "3×3 only", "1×1 to 4k, then 3×3",
+    Pair("densenet121_block3",
+         "DenseNet-121 block 3", "256 → 1024 ch · 24 layers, k = 32 · 14×14", "3×3 only", "1×1 to 4k, then 3×3",
          ("dense_block", "dense_block"),
          ({"bottleneck": False, "layers": 24, "in_channels": 256, "size": 14},
           {"bottleneck": True, "layers": 24, "in_channels": 256, "size": 14}),
@@ -172,6 +180,7 @@ def bottlenecks(pairs: Sequence[Pair] = BOTTLENECKS) -> pd.DataFrame:
                                                                                        strict=True)]
         before, after = measured
         records.append({
+            "pair": pair.key,
             "lesson": pair.lesson,
             "setting": pair.setting,
             "without": pair.without,
@@ -346,6 +355,8 @@ def classifier_heads(blocks: Sequence[str] = ("gap_head", "fc_head"),
             "is_block": name in blocks,
             "input": "x".join(map(str, analysis.input_shape[1:])),
             "head": f"GAP + {layers}" if pooled else f"flatten + {layers}",
+            "pooled": pooled,
+            "fc_layers": len(head),
             "head_layers": ", ".join(r.path for r in head),
             "head_input": "x".join(map(str, start)),
             "head_params": params,

@@ -25,6 +25,7 @@ from archstat.analysis.analyze import analyze
 from archstat.analysis.inputs import Call, InputSpec, as_call, describe, map_call
 from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.records import Analysis
+from archstat.analysis.training import GIB, GPU_MEMORY_GIB, GPU_NAMES
 from archstat.errors import UsageError, abbreviate
 from archstat.models import model_info
 
@@ -34,9 +35,14 @@ Size = int | tuple[int, ...]
 
 MAX_POINTS = 256        # a sweep longer than this is almost surely a typo in the step
 MAX_VALUE = 2**31 - 1
-# The figures every point carries and every fit is made for (Analysis.totals field names).
+# The figures every point carries and every fit is made for (Analysis.totals field names), then
+# those only some points carry: a training step's memory (`training=True`) and the MACs per kind
+# of product (`macs.conv`, `macs.linear`: products with a weight, `macs.attention`: of two activations).
 FIGURES = ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
            "param_bytes")
+TRAINING_FIGURES = ("training_bytes", "step_activation_bytes")
+MAC_KINDS = ("conv", "linear", "attention")
+OPTIONAL_FIGURES = (*TRAINING_FIGURES, *(f"macs.{kind}" for kind in MAC_KINDS))
 # A breakpoint fit is tried when one power law leaves this much of the log-variance unexplained
 # and there are at least BREAK_MIN points on each side (the break point itself counted in both).
 BREAK_R2 = 0.9999
@@ -230,10 +236,20 @@ class SweepPoint:
     rf_coverage: float | None         # final field over the input, the smaller axis (1 or more: covers it)
     rf_covers: bool | None            # some layer's field spans the whole input
     partial: bool
+    macs_by_kind: Mapping[str, int] = field(default_factory=dict)   # MAC_KINDS present at this point
+    training_bytes: int | None = None         # a training step's memory (TrainingMemory.total_bytes)
+    step_activation_bytes: int | None = None  # its activations (TrainingMemory.activation_bytes)
 
     @property
     def x(self) -> float | None:
         return _x_of(self.value)
+
+    def figure(self, name: str) -> int | None:
+        """A figure of `FIGURES` or `OPTIONAL_FIGURES` by name; None where the point has none."""
+        if name.startswith("macs."):
+            return self.macs_by_kind.get(name.removeprefix("macs."))
+        value: int | None = getattr(self, name)
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         value = list(self.value) if isinstance(self.value, tuple) else self.value
@@ -247,6 +263,9 @@ class SweepPoint:
             "rf_coverage": self.rf_coverage,
             "rf_covers": self.rf_covers,
             "partial": self.partial,
+            "macs_by_kind": dict(self.macs_by_kind),
+            "training_bytes": self.training_bytes,
+            "step_activation_bytes": self.step_activation_bytes,
         }
 
 
@@ -258,12 +277,18 @@ def point_of(value: Any, analysis: Analysis, axis: Axis = "size") -> SweepPoint:
     sizes = tuple(a.size for a in final.rf.axes) if final is not None and final.rf is not None else None
     coverage = (round(min(s / i for s, i in zip(sizes, grown.input_size, strict=False)), 4)
                 if sizes and grown.input_size else None)
+    conv, linear = (t.by_category[c].macs if c in t.by_category else 0 for c in ("conv", "linear"))
+    kinds = {"conv": conv, "linear": linear - t.attention_macs, "attention": t.attention_macs}
+    memory = analysis.training.memory if analysis.training is not None else None
     return SweepPoint(
         value=value, label=label_of(value, axis), input_shape=analysis.input_shape, inputs=analysis.inputs,
         params=t.params, macs=t.macs,
         flops=t.flops, activation_bytes=t.activation_bytes, peak_activation_bytes=t.peak_activation_bytes,
         training_activation_bytes=t.training_activation_bytes, param_bytes=t.param_bytes, rf_px=sizes,
         rf_coverage=coverage, rf_covers=(grown.covering is not None) if sizes else None, partial=t.partial,
+        macs_by_kind={kind: n for kind, n in kinds.items() if n > 0},
+        training_bytes=memory.total_bytes if memory is not None else None,
+        step_activation_bytes=memory.activation_bytes if memory is not None else None,
     )
 
 
@@ -345,19 +370,24 @@ def fit_power_law(xs: Sequence[float], ys: Sequence[float]) -> Fit | None:
 class Sweep:
     """Every point of a sweep, the power law of each figure against the swept value, and the marks.
 
+    `fits` is keyed by figure: `FIGURES`, and `OPTIONAL_FIGURES` where every point has one
+    (`training_bytes`, `step_activation_bytes`, `macs.conv`, `macs.linear`, `macs.attention`).
     `marks` holds, where they apply: `paper_input` (the zoo's input size, for a size sweep),
     `default` (the builder's default for a swept option), `rf_covers` (where the final receptive
-    field stops covering the input, `{"value", "until": True}`, or starts to, `{"value", "until": False}`).
+    field stops covering the input, `{"value", "until": True}`, or starts to, `{"value", "until": False}`),
+    `gpu` (with a training step: per GPU size the step passes, the first value whose step no longer
+    fits, `[{"gib", "name", "value", "label", "training_bytes"}]`).
     """
 
     model: str
     swept: Swept
     points: tuple[SweepPoint, ...]
     fits: Mapping[str, Fit]
-    marks: Mapping[str, Mapping[str, Any]]
+    marks: Mapping[str, Any]
     dtype: str
     device: str = "meta"
     fixed_options: Mapping[str, Any] = field(default_factory=dict)
+    training: Mapping[str, Any] | None = None   # {"optimizer", "amp", "freeze", "gpu_memory"} with a training step
 
     def to_dict(self) -> dict[str, Any]:
         """`{"model", "swept", "points", "fits", "marks", ...}` with raw numbers."""
@@ -371,7 +401,9 @@ class Sweep:
                         for k, v in self.fixed_options.items()},
             "points": [p.to_dict() for p in self.points],
             "fits": {name: fit.to_dict() for name, fit in self.fits.items()},
-            "marks": {name: dict(mark) for name, mark in self.marks.items()},
+            "training": dict(self.training) if self.training is not None else None,
+            "marks": {name: [dict(m) for m in mark] if isinstance(mark, (list, tuple)) else dict(mark)
+                      for name, mark in self.marks.items()},
         }
 
 
@@ -389,12 +421,19 @@ def sweep(
     dtype: str | torch.dtype = torch.float32,
     label: str | None = None,
     progress: ProgressFn | None = None,
+    training: bool = False,
+    freeze: Sequence[str] = (),
+    optimizer: str = "adam",
+    amp: str | None = None,
+    gpu_memory: Sequence[float] = GPU_MEMORY_GIB,
 ) -> Sweep:
     """Analyse `model` on meta at every value of `swept`; fit and mark the result.
 
     `options` are fixed builder (or hf: config) options; `input_shape` or `inputs` the base input
     that a size, batch or sequence sweep changes (default: the model's own). An option sweep
     builds the model once per value. `progress(i, n, label)` is called before point i of n.
+    `training=True` also counts each point's training step (`freeze`, `optimizer`, `amp` as
+    `analyze` takes them) and marks where its memory passes each of `gpu_memory` (GiB).
     """
     fixed = dict(options or {})
     if swept.axis == "option" and swept.name in fixed:
@@ -414,11 +453,15 @@ def sweep(
             assert loaded is not None
             here = loaded
             call = _changed(_base_call(loaded, input_shape, inputs), swept, value, loaded.label)
-        analysis = analyze(here.module, inputs=call, dtype=dtype, label=label or here.label)
+        step: dict[str, Any] = dict(training=True, freeze=tuple(freeze), optimizer=optimizer, amp=amp,
+                                    gpu_memory=()) if training else {}
+        analysis = analyze(here.module, inputs=call, dtype=dtype, label=label or here.label, **step)
         points.append(point_of(value, analysis, swept.axis))
     name = label or (loaded.label if loaded is not None else _label(model))
-    return Sweep(name, swept, tuple(points), _fits(swept, points), _marks(model, swept, points),
-                 str(analysis.dtype), fixed_options=fixed)
+    marks = _marks(model, swept, points, gpu_memory if training else ())
+    setup = {"optimizer": optimizer, "amp": amp, "freeze": list(freeze), "gpu_memory": list(gpu_memory)}
+    return Sweep(name, swept, tuple(points), _fits(swept, points), marks, str(analysis.dtype), fixed_options=fixed,
+                 training=setup if training else None)
 
 
 def _label(model: str | nn.Module) -> str:
@@ -485,15 +528,31 @@ def _fits(swept: Swept, points: Sequence[SweepPoint]) -> dict[str, Fit]:
         return {}
     xs = [p.x for p in points]
     out: dict[str, Fit] = {}
-    for name in FIGURES:
-        fit = fit_power_law([x for x in xs if x is not None], [getattr(p, name) for p in points])
+    for name in (*FIGURES, *OPTIONAL_FIGURES):
+        ys = [p.figure(name) for p in points]
+        if any(y is None for y in ys):
+            continue
+        fit = fit_power_law([x for x in xs if x is not None], [y for y in ys if y is not None])
         if fit is not None:
             out[name] = fit
     return out
 
 
-def _marks(model: str | nn.Module, swept: Swept, points: Sequence[SweepPoint]) -> dict[str, dict[str, Any]]:
-    marks: dict[str, dict[str, Any]] = {}
+def gpu_passes(points: Sequence[SweepPoint], sizes: Sequence[float]) -> list[dict[str, Any]]:
+    """Per GPU size (GiB), the first point whose training step no longer fits in it, in the
+    order of the sizes; a size no point passes is left out."""
+    passes = []
+    for gib in sizes:
+        first = next((p for p in points if p.training_bytes is not None and p.training_bytes > gib * GIB), None)
+        if first is not None:
+            passes.append({"gib": gib, "name": GPU_NAMES.get(gib), "value": first.to_dict()["value"],
+                           "label": first.label, "training_bytes": first.training_bytes})
+    return passes
+
+
+def _marks(model: str | nn.Module, swept: Swept, points: Sequence[SweepPoint],
+           gpu_memory: Sequence[float] = ()) -> dict[str, Any]:
+    marks: dict[str, Any] = {}
     zoo = isinstance(model, str) and ":" not in model
     if zoo and swept.axis == "size":
         assert isinstance(model, str)
@@ -512,4 +571,7 @@ def _marks(model: str | nn.Module, swept: Swept, points: Sequence[SweepPoint]) -
         point = points[change - 1] if until else points[change]
         marks["rf_covers"] = {"value": point.to_dict()["value"], "label": point.label, "until": until,
                               "rf_px": list(point.rf_px or ())}
+    passes = gpu_passes(points, gpu_memory)
+    if passes:
+        marks["gpu"] = passes
     return marks

@@ -1,4 +1,4 @@
-"""The zoo's catalogue with parameter counts, built on the meta device (no weights allocated)."""
+"""The zoo's catalogue with parameter counts: as registered, else counted on the meta device."""
 
 from __future__ import annotations
 
@@ -20,17 +20,22 @@ class ZooEntry:
 
 
 def zoo_entries(pattern: str = "*", kind: str | None = None) -> list[ZooEntry]:
-    """Every registered network matching `pattern`, with parameters counted once each."""
+    """Every registered network matching `pattern`, with the parameter counts its registration
+    records (a network registered without them is built on meta and counted)."""
     entries = []
     for info in list_models(pattern):
         if kind is not None and info.kind != kind:
             continue
-        with torch.device("meta"):
-            model = info.builder()
-        params = list(model.parameters())
-        entries.append(ZooEntry(
-            info,
-            sum(p.numel() for p in params),
-            sum(p.numel() for p in params if p.requires_grad),
-        ))
+        if info.params is not None and info.trainable_params is not None:
+            entries.append(ZooEntry(info, info.params, info.trainable_params))
+        else:
+            entries.append(ZooEntry(info, *count_parameters(info)))
     return entries
+
+
+def count_parameters(info: ModelInfo) -> tuple[int, int]:
+    """Parameters and trainable parameters of the default build, counted on meta (no weights)."""
+    with torch.device("meta"):
+        model = info.builder()
+    params = list(model.parameters())
+    return sum(p.numel() for p in params), sum(p.numel() for p in params if p.requires_grad)

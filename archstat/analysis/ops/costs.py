@@ -18,7 +18,7 @@ Ops that move or reshape data cost nothing (`FREE_OPS`); an op that is neither f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeVar
@@ -421,6 +421,28 @@ def native_multi_head_attention(out: Tensor, /, *, query: Tensor, key: Tensor, e
         fused = attention_cost(batch * num_head, length, source, head_dim, head_dim, mask is not None, False)
         macs, rest = project + fused.macs, fused.flops - 2 * fused.macs
     return Cost(macs, 2 * macs + biases + rest, biases)
+
+
+# --- attention's share of the linear category ------------------------------------------------------
+# Attention's products (Q·Kᵀ and P·V) are linear work, as the projections around them are; they are
+# told apart by their operands: a product of two activations, neither a parameter nor made from
+# parameters alone, is attention's (or any activation product's). Fused kernels are attention
+# whole; nn.MultiheadAttention's fast path is attention only in its part past the projections.
+
+PRODUCTS = frozenset({aten.mm, aten.bmm, aten.addmm, aten.baddbmm})
+FUSED_ATTENTION = frozenset({aten._scaled_dot_product_flash_attention, aten._scaled_dot_product_flash_attention_for_cpu,
+                             aten._scaled_dot_product_efficient_attention, aten._scaled_dot_product_cudnn_attention})
+
+
+def attention_macs(packet: Any, cost: Cost, weighted: bool, named: Mapping[str, Any]) -> int:
+    """The part of a linear op's MACs that multiplies two activations (`weighted`: an operand is
+    a parameter, or made from parameters alone)."""
+    if packet in FUSED_ATTENTION or (packet in PRODUCTS and not weighted):
+        return cost.macs
+    if packet is aten._native_multi_head_attention:
+        query, key, embed_dim, heads = named["query"], named["key"], named["embed_dim"], named["num_head"]
+        return 2 * query.shape[0] * heads * query.shape[1] * key.shape[1] * (embed_dim // heads)
+    return 0
 
 
 # --- ops of libraries archstat never imports (torchvision's detection ops) -----------------------

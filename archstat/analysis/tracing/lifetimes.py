@@ -1,17 +1,20 @@
-"""Activation memory beyond the per-layer sum: live peak in inference, saved tensors in training."""
+"""Activation memory beyond the per-layer sum: live peak in inference, saved tensors and the live
+peak of a training forward."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
-from archstat.analysis.inputs import Call
+from archstat.analysis.inputs import Call, tensors_of
 from archstat.analysis.tracing.execution import ModelTree, preserved_state, run_model, stand_ins, swapped
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
-from archstat.analysis.tracing.recorder import Trace
+from archstat.analysis.tracing.recorder import StorageRef, Trace
 
 
 def peak_live_bytes(trace: Trace) -> int:
@@ -40,10 +43,79 @@ def _storage_id(t: torch.Tensor) -> int:
     return int(t.untyped_storage()._cdata)
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingForward:
+    """What one training-mode forward holds: the tensors autograd saves for the backward, and the
+    most activation memory live at once (saved tensors held to the end, every other tensor freed
+    after its last use, the inputs included), both without parameters and buffers."""
+
+    saved_bytes: int
+    peak_bytes: int
+    mode: str                        # "train", or "eval" when a train-mode forward could not run
+
+
+class _LiveBytes(MetaShortcuts):
+    """The meta shortcuts, plus the bytes of live storages the ops made, and their peak.
+
+    A storage is live while anything holds it (a tensor, a view, autograd's saved copy), told by a
+    weak reference; peaks only rise when a new storage is made, so expired ones are dropped then.
+    A storage autograd saves is held to the end of the forward: it is `pin`ned, counted but no
+    longer checked, so each check covers the few unsaved storages alive at that moment, not every
+    saved one so far (which made the forward quadratic in the model's depth).
+    """
+
+    def __init__(self, held: Sequence[torch.Tensor], weights: set[int]) -> None:
+        super().__init__()
+        self.weights = weights       # parameters' and buffers' storages: never activations
+        self.live: dict[int, tuple[StorageRef, int]] = {}
+        self.pinned: set[int] = set()
+        self.bytes = self.peak = 0
+        for t in held:
+            self._add(t)
+
+    def pin(self, key: int) -> None:
+        """The storage `key` is held until the forward ends (autograd saved it)."""
+        if self.live.pop(key, None) is not None:
+            self.pinned.add(key)
+
+    def _add(self, t: torch.Tensor) -> None:
+        key = _storage_id(t)
+        if key in self.weights or key in self.pinned:
+            return
+        entry = self.live.get(key)
+        if entry is not None and not entry[0].expired():
+            return
+        self._drop_freed()
+        storage = t.untyped_storage()
+        self.live[key] = (StorageRef(storage), storage.nbytes())
+        self.bytes += storage.nbytes()
+        self.peak = max(self.peak, self.bytes)
+
+    def _drop_freed(self) -> None:
+        for key in [k for k, (ref, _) in self.live.items() if ref.expired()]:
+            self.bytes -= self.live.pop(key)[1]
+
+    def __torch_dispatch__(self, func: Any, types: Sequence[type], args: Sequence[Any] = (),
+                           kwargs: Any = None) -> Any:
+        out = self.run(func, args, kwargs or {})
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor) and t.layout == torch.strided:
+                self._add(t)
+        return out
+
+
 def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device, *,
                        tree: ModelTree | None = None,
                        tensors: Mapping[int, torch.Tensor] | None = None) -> tuple[int, str]:
-    """Bytes of the tensors autograd saves for backward in one forward, and the mode used.
+    """Bytes of the tensors autograd saves for backward in one forward, and the mode used."""
+    measured = training_forward(model, inputs, dtype, device, tree=tree, tensors=tensors)
+    return measured.saved_bytes, measured.mode
+
+
+def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device, *,
+                     tree: ModelTree | None = None,
+                     tensors: Mapping[int, torch.Tensor] | None = None) -> TrainingForward:
+    """The saved tensors and the live peak of one training forward (`TrainingForward`).
 
     Runs on `device` (the analysis device: on meta, sizes only) on the same materialised inputs
     as the recorded forward, with stand-in parameters and buffers, so the model's own running
@@ -61,8 +133,9 @@ def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, devic
 
     # Autograd gets the storage key, not the tensor: holding the tensor in the graph would keep this
     # forward's whole graph alive after the call (no backward runs here, so nothing is unpacked).
-    # The storages are held until the forward ends, so a freed storage's address is never reused
-    # by a later tensor of the same forward and mistaken for one already counted.
+    # The storages are held until the forward ends, as autograd would hold them, so they count in
+    # the live peak, and a freed storage's address is never reused by a later tensor of the same
+    # forward and mistaken for one already counted.
     held: list[torch.UntypedStorage] = []
 
     def pack(t: torch.Tensor) -> int:
@@ -70,17 +143,20 @@ def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, devic
         if key not in weights and key not in saved:
             saved[key] = t.untyped_storage().nbytes()
             held.append(t.untyped_storage())
+            live.pin(key)
         return key
 
     def unpack(key: int) -> torch.Tensor:
         raise RuntimeError("archstat's saved-tensor measurement keeps sizes only; it cannot run a backward")
 
+    given = tensors_of(inputs)
     with preserved_state(model, tree), swapped(tree, tensors):
         for mode in ("train", "eval"):
             model.train(mode == "train")
             saved.clear()
+            live = _LiveBytes(given, weights)
             try:
-                with torch.enable_grad(), saved_tensors_hooks(pack, unpack), MetaShortcuts():
+                with torch.enable_grad(), saved_tensors_hooks(pack, unpack), live:
                     output = run_model(model, None, inputs)
             except (ValueError, RuntimeError):
                 if mode == "eval":
@@ -89,5 +165,5 @@ def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, devic
             finally:
                 held.clear()
             del output
-            return sum(saved.values()), mode
+            return TrainingForward(sum(saved.values()), live.peak, mode)
     raise AssertionError("unreachable")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,7 @@ from torch import nn
 from torch.multiprocessing.reductions import StorageWeakRef
 
 from archstat.analysis.ops.call import OpCall, named_args
-from archstat.analysis.ops.costs import FREE_OPS, Category, Cost, formula_for
+from archstat.analysis.ops.costs import FREE_OPS, Category, Cost, attention_macs, formula_for
 from archstat.analysis.ops.fields import propagate
 from archstat.analysis.rf.field import Field
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
@@ -83,6 +83,7 @@ class OpRecord:
     category: Category | None        # None: an op with no arithmetic (view, cat, ...)
     cost: Cost | None                # None: unsupported, or free when category is None
     supported: bool
+    attention_macs: int = 0          # the part of a linear op's MACs that multiplies two activations
 
 
 @dataclass(slots=True)
@@ -102,7 +103,7 @@ class Trace:
     op_sources: list[tuple[int, ...]] = field(default_factory=list)
 
 
-class _StorageRef(StorageWeakRef):
+class StorageRef(StorageWeakRef):
     """A storage weak reference whose finaliser tolerates never having been initialised.
 
     Under `torch.compile`, dynamo's frame hook also catches this recorder's `__torch_dispatch__`
@@ -165,13 +166,42 @@ class _Recorder(MetaShortcuts):
         self.calls_of: dict[int, Iterator[int]] = {}
         # Storage identity -> allocation id, with a weak reference to tell a live storage from a
         # freed one whose address a later tensor (even one made outside the trace) reuses.
-        self.alloc_of: dict[int, tuple[int, _StorageRef]] = {}
+        self.alloc_of: dict[int, tuple[int, StorageRef]] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
         # Receptive field per tensor object (views differ from their base: flatten ends it).
         self.fields: dict[int, tuple[weakref.ref[torch.Tensor], Field]] = {}
         # The op that made each tensor object (-1: a model input), for the data-flow graph.
         self.producers: dict[int, tuple[weakref.ref[torch.Tensor], int]] = {}
+        # Storages of parameters and buffers (None: alive throughout) and of values made from them
+        # alone (W.t().contiguous(), a cast), to tell a weight's product from two activations'.
+        self.weight_storages: dict[int, StorageRef | None] = {}
+
+    # -- weights ------------------------------------------------------------------------------
+
+    def use_weights(self, tensors: Iterable[torch.Tensor]) -> None:
+        """The parameters and buffers the forward runs with."""
+        for t in tensors:
+            key = _storage_key(t)
+            if key is not None:
+                self.weight_storages[key] = None
+
+    def is_weight(self, t: torch.Tensor) -> bool:
+        key = _storage_key(t)
+        if key is None or key not in self.weight_storages:
+            return False
+        ref = self.weight_storages[key]
+        return ref is None or not ref.expired()
+
+    def observe_weights(self, call: OpCall) -> bool:
+        """Whether an input is a weight; the outputs of an op that read weights alone are weights."""
+        weights = [self.is_weight(t) for t in call.inputs]
+        if weights and all(weights):
+            for t in call.outs:
+                key = _storage_key(t)
+                if key is not None and not self.is_weight(t):
+                    self.weight_storages[key] = StorageRef(t.untyped_storage())
+        return any(weights)
 
     # -- data flow ----------------------------------------------------------------------------
 
@@ -214,7 +244,7 @@ class _Recorder(MetaShortcuts):
         key = _storage_key(t)
         if key is None:
             return
-        self.alloc_of[key] = (len(self.trace.alloc_bytes), _StorageRef(t.untyped_storage()))
+        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageRef(t.untyped_storage()))
         self.trace.alloc_bytes.append(t.untyped_storage().nbytes())
         self.trace.alloc_op.append(op_index)
 
@@ -310,7 +340,10 @@ class _Recorder(MetaShortcuts):
                     f"{call.packet.__name__} turned {_fmt(call.inputs[0].shape)} into {_fmt(call.outs[0].shape)}"
                 )
         supported = entry is not None or call.packet in FREE_OPS
-        self.trace.ops.append(OpRecord(call.packet.__name__, at, category, cost, supported))
+        weighted = self.observe_weights(call) if self.weight_storages else False
+        shared = attention_macs(call.packet, cost, weighted, call.args) if cost is not None and entry is not None \
+            and entry[0] == "linear" else 0
+        self.trace.ops.append(OpRecord(call.packet.__name__, at, category, cost, supported, shared))
 
         if record is not None and call.outs and not record.is_leaf:
             alloc = self.alloc_id(call.outs[0])
