@@ -33,3 +33,30 @@ def test_saved_bytes_are_unchanged_by_keeping_sizes_only() -> None:
     analysis = analyze(layer, (8, 64))
     # input of Linear (8x64) and ReLU's output (8x32), float32
     assert analysis.totals.training_activation_bytes == (8 * 64 + 8 * 32) * 4
+
+
+def test_an_analysis_makes_no_reference_cycles() -> None:
+    """`analyze` pauses the cyclic collector, so anything it left in a cycle would wait for the next
+    collection: there must be nothing (counted, not timed)."""
+    model = get_model("resnet18")
+    analyze(model)
+    gc.collect()
+    gc.disable()
+    try:
+        analyze(model)
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found == 0
+
+
+def test_the_collector_comes_back_as_it_was() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4))
+    analyze(model, (1, 4))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyze(model, (1, 4))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

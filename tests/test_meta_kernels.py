@@ -102,3 +102,52 @@ def test_invalid_conv_still_raises_a_clear_error() -> None:
         torch.empty(2, 4, device="meta") + torch.empty(3, 4, device="meta")
     with MetaShortcuts(), pytest.raises(RuntimeError, match="too small"):
         F.max_pool2d(torch.empty(1, 3, 1, 1, device="meta"), 2)
+
+
+def _outputs(value: object) -> list[tuple[object, ...]]:
+    tensors = value if isinstance(value, tuple) else (value,)
+    return [(tuple(t.shape), t.dtype, t.stride()) for t in tensors]  # type: ignore[attr-defined]
+
+
+_aten = torch.ops.aten
+
+
+@pytest.mark.parametrize(("op", "make"), [
+    (_aten.native_layer_norm.default, lambda e: (e(2, 5, 8), [8], e(8), e(8), 1e-5)),
+    (_aten.native_layer_norm.default, lambda e: (e(2, 5, 8), [5, 8], None, None, 1e-6)),
+    (_aten.native_layer_norm.default, lambda e: (e(2, 4, 3, 5).permute(0, 2, 3, 1), [4], e(4), None, 1e-6)),
+    (_aten.native_layer_norm.default, lambda e: (e(2, 5, 8, dtype=torch.bfloat16), [8], None, None, 1e-5)),
+    (_aten.native_layer_norm.default, lambda e: (e(2, 5, 8, dtype=torch.float64), [8], None, None, 1e-5)),
+    (_aten.gelu.default, lambda e: (e(3, 7),)),
+    (_aten.gelu.default, lambda e: (e(2, 3, 4).transpose(1, 2),)),
+    (_aten._safe_softmax.default, lambda e: (e(2, 4, 6, 6), -1)),
+    (_aten._safe_softmax.default, lambda e: (e(2, 4, 6, 5).transpose(2, 3), 2)),
+    (_aten._safe_softmax.default, lambda e: (e(2, 3, dtype=torch.bfloat16), -1, torch.float32)),
+])
+def test_new_shortcuts_match_the_meta_kernels(op, make) -> None:  # type: ignore[no-untyped-def]
+    """Every output (the layer norm's saved statistics too): shape, dtype and strides as PyTorch's own meta kernel."""
+    def meta(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.empty(shape, dtype=dtype, device="meta")
+
+    expected = _outputs(op(*make(meta)))
+    with MetaShortcuts():
+        got = _outputs(op(*make(meta)))
+    assert got == expected
+
+
+def test_gelu_in_place_shortcut_returns_the_same_tensor() -> None:
+    x = torch.empty(2, 3, device="meta")
+    with MetaShortcuts():
+        assert torch.ops.aten.gelu_.default(x) is x
+
+
+@pytest.mark.parametrize("make", [
+    lambda e: (e(2, 5, 8), [7], None, None, 1e-5),       # normalised shape not the trailing one
+    lambda e: (e(2, 5, 8), [8], e(7), None, 1e-5),       # weight of the wrong size
+])
+def test_layer_norm_shortcut_leaves_bad_calls_to_pytorch(make) -> None:  # type: ignore[no-untyped-def]
+    def meta(*shape: int) -> torch.Tensor:
+        return torch.empty(shape, device="meta")
+
+    with MetaShortcuts(), pytest.raises(RuntimeError):
+        torch.ops.aten.native_layer_norm.default(*make(meta))

@@ -37,7 +37,15 @@ from archstat.analysis.records import (
 )
 from archstat.analysis.rf.field import Field
 from archstat.analysis.rf.growth import compute_growth
-from archstat.analysis.tracing.execution import dense_encoders, override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import (
+    ModelTree,
+    collector_paused,
+    dense_encoders,
+    preserved_state,
+    run_model,
+    stand_ins,
+    swapped,
+)
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
@@ -154,6 +162,7 @@ class _NeedsValues(DataDependentError):
         self.traced_bytes = traced_bytes   # every tensor the meta run made before the op
 
 
+@collector_paused()   # see collector_paused: full collections inside the call grew with the model
 def analyze(
     model_or_name: str | nn.Module,
     input_shape: Sequence[int] | None = None,
@@ -254,40 +263,46 @@ def _with_values(model: nn.Module) -> nn.Module:
 def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dtype: torch.dtype,
                     device: torch.device, receptive_fields: bool) -> Analysis:
     text = describe(call)
-    paths = {id(m): name for name, m in model.named_modules()}
+    tree = ModelTree.of(model)
     trace = Trace()
     try:
-        with preserved_state(model):
+        with preserved_state(model, tree):
             model.eval()
-            _materialize_lazy(model, label, call, dtype)
-            tensors = override_tensors(model, device, dtype)
+            if _materialize_lazy(model, label, call, dtype, tree):
+                tree = ModelTree.of(model)   # the lazy tensors have their shapes now
+            tensors = stand_ins(tree, device, dtype)
             made = materialize(call, dtype, device)
             held = tensors_of(made)
-            with dynamo_deferred(), dense_encoders(model):
-                with recording(model) as (trace, recorder), torch.no_grad():
+            with dynamo_deferred(), dense_encoders(model, tree.modules):
+                with swapped(tree, tensors), recording(model, modules=tree.modules) as (trace, recorder), \
+                        torch.no_grad():
                     recorder.use_weights(tensors.values() if tensors is not None
-                                         else [*model.parameters(), *model.buffers()])
+                                         else [*tree.parameters(), *tree.buffers()])
                     for t in held:
                         recorder.allocate(t, -1)
                         recorder.mark_input(t)
                     if receptive_fields and held and held[0].is_floating_point():
                         x = held[0]
                         recorder.set_field(x, Field.of_input(x.dim() - 2) if x.dim() >= 3 else Field.whole_input())
-                    output = run_model(model, tensors, made)
+                    output = run_model(model, None, made)
                     for t in [*held, *tensors_in(output)]:
                         alloc = recorder.alloc_id(t)
                         if alloc is not None:
                             trace.output_allocs.add(alloc)
                 del output
-                saved_bytes, training_mode = saved_for_backward(model, made, dtype, device)
+                # The recorded forward's stand-ins serve again (on meta, the model's own tensors too:
+                # they hold no values to protect); elsewhere the model's own get fresh copies.
+                reuse = tensors if tensors is not None or device.type != "meta" else {
+                    id(s.tensor): s.tensor for s in tree.slots}
+                saved_bytes, training_mode = saved_for_backward(model, made, dtype, device, tree=tree, tensors=reuse)
     except ArchstatError:
         raise
     except (Exception, SystemExit) as exc:
-        error = _forward_error(exc, trace, paths, label, text, device)
+        error = _forward_error(exc, trace, tree.paths, label, text, device)
         if default:
             error.args = (f"{error}; it got the default input {text}, as it declares none: give its own inputs",)
         raise error from exc
-    return _assemble(model, label, first_shape(call), dtype, device, trace, paths, saved_bytes,
+    return _assemble(tree, label, first_shape(call), dtype, device, trace, saved_bytes,
                      training_mode, _Inputs(text, input_bytes(made), default))
 
 
@@ -299,12 +314,13 @@ def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: An
     return Call((InputSpec(_validate_shape(input_shape or loaded.input_shape)),))
 
 
-def _materialize_lazy(model: nn.Module, label: str, call: Call, dtype: torch.dtype) -> None:
-    """Give lazy modules (`nn.LazyLinear`, ...) their shapes by one forward where their tensors live."""
+def _materialize_lazy(model: nn.Module, label: str, call: Call, dtype: torch.dtype, tree: ModelTree) -> bool:
+    """Give lazy modules (`nn.LazyLinear`, ...) their shapes by one forward where their tensors live;
+    False where the model has none."""
+    if not any(isinstance(s.tensor, (nn.UninitializedParameter, nn.UninitializedBuffer)) for s in tree.slots):
+        return False
     lazy = [(name, t) for name, t in [*model.named_parameters(), *model.named_buffers()]
             if isinstance(t, (nn.UninitializedParameter, nn.UninitializedBuffer))]
-    if not lazy:
-        return
     device = lazy[0][1].device
     try:
         with torch.no_grad(), MetaShortcuts():
@@ -315,6 +331,7 @@ def _materialize_lazy(model: nn.Module, label: str, call: Call, dtype: torch.dty
             f"their shapes, raised {type(exc).__name__}: {one_line(exc)}; run the model once on "
             "example inputs before analysing it"
         ) from exc
+    return True
 
 
 class _Inputs(NamedTuple):
@@ -328,13 +345,12 @@ def _dtype_bytes(t: torch.Tensor, dtype: torch.dtype) -> int:
 
 
 def _assemble(
-    model: nn.Module,
+    tree: ModelTree,
     label: str,
     shape: tuple[int, ...],
     dtype: torch.dtype,
     device: torch.device,
     trace: Trace,
-    paths: Mapping[int, str],
     saved_bytes: int,
     training_mode: str,
     inputs: _Inputs,
@@ -363,7 +379,7 @@ def _assemble(
     shared = [False] * n
     for i, call in enumerate(calls):
         shared[i] = call.call > 0
-        for p in call.module.parameters(recurse=False):
+        for p in dict.fromkeys(p for p in call.module._parameters.values() if p is not None):
             if id(p) in seen:
                 shared[i] = True
                 continue
@@ -387,12 +403,12 @@ def _assemble(
         param_bytes[parent] += param_bytes[i]
 
     rows = tuple(
-        _row(i, call, paths, macs[i], flops[i], params[i], trainable[i], shared[i], param_bytes[i],
+        _row(i, call, tree.paths, macs[i], flops[i], params[i], trainable[i], shared[i], param_bytes[i],
              activation[i])
         for i, call in enumerate(calls)
     )
-    unique = list(model.parameters())
-    buffers = list(model.buffers())
+    unique = tree.parameters()
+    buffers = tree.buffers()
     roots = [i for i, c in enumerate(calls) if c.parent < 0]
     total_macs = [sum(macs[i][c] for i in roots) for c in range(len(CATEGORIES))]
     total_flops = [sum(flops[i][c] for i in roots) for c in range(len(CATEGORIES))]

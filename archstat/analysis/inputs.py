@@ -184,23 +184,24 @@ def input_bytes(call: Call) -> int:
 
 def describe(call: Call) -> str:
     """One line: "1x128 int64, attention_mask=1x128 int64" (floating tensors by shape alone)."""
-
-    def text(value: Any) -> str:
-        if isinstance(value, (torch.Tensor, InputSpec)):
-            shape = "x".join(map(str, value.shape)) or "scalar"
-            dtype = value.dtype
-            return shape if dtype.is_floating_point else f"{shape} {str(dtype).removeprefix('torch.')}"
-        if isinstance(value, (tuple, list)) and not _is_namedtuple(value):
-            inner = ", ".join(text(v) for v in value)
-            return f"[{inner}]" if isinstance(value, list) else f"({inner})"
-        if isinstance(value, dict):
-            return "{" + ", ".join(f"{k}: {text(v)}" for k, v in value.items()) + "}"
-        if isinstance(value, (int, float, bool, str)) or value is None:
-            return repr(value)
-        return type(value).__name__
-
-    parts = [text(a) for a in call.args] + [f"{k}={text(v)}" for k, v in call.kwargs.items()]
+    parts = [_text(a) for a in call.args] + [f"{k}={_text(v)}" for k, v in call.kwargs.items()]
     return ", ".join(parts)
+
+
+def _text(value: Any) -> str:
+    # At module level, not nested in `describe`: a recursive closure is a reference cycle per call.
+    if isinstance(value, (torch.Tensor, InputSpec)):
+        shape = "x".join(map(str, value.shape)) or "scalar"
+        dtype = value.dtype
+        return shape if dtype.is_floating_point else f"{shape} {str(dtype).removeprefix('torch.')}"
+    if isinstance(value, (tuple, list)) and not _is_namedtuple(value):
+        inner = ", ".join(_text(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (int, float, bool, str)) or value is None:
+        return repr(value)
+    return type(value).__name__
 
 
 def parse_dtype(name: str) -> torch.dtype:

@@ -3,16 +3,122 @@ its modes and the global flags as they were."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 from torch.func import functional_call
 
 from archstat.analysis.inputs import Call
+
+
+class Slot(NamedTuple):
+    """Where a module holds one of its tensors: its `_parameters` or `_buffers` dict, under `name`."""
+
+    table: dict[str, Any]
+    name: str
+    tensor: torch.Tensor
+    parameter: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTree:
+    """One walk of a model, shared by every step of a run instead of one walk per step: each
+    module once (in `model.modules()` order) with its dotted path, and every parameter and buffer slot."""
+
+    modules: tuple[nn.Module, ...]
+    paths: dict[int, str]               # id(module) -> "layer1.0.conv1"
+    slots: tuple[Slot, ...]
+
+    @classmethod
+    def of(cls, model: nn.Module) -> ModelTree:
+        """The walk of `model` as it is now."""
+        named = list(model.named_modules())
+        modules = tuple(m for _, m in named)
+        slots = tuple(
+            Slot(table, name, t, table is m._parameters)
+            for m in modules
+            for table in (m._parameters, m._buffers)
+            for name, t in table.items()
+            if t is not None
+        )
+        return cls(modules, {id(m): name for name, m in named}, slots)
+
+    def parameters(self) -> list[torch.Tensor]:
+        """Each parameter once, as `model.parameters()` gives them."""
+        return list({id(s.tensor): s.tensor for s in self.slots if s.parameter}.values())
+
+    def buffers(self) -> list[torch.Tensor]:
+        """Each buffer once, as `model.buffers()` gives them."""
+        return list({id(s.tensor): s.tensor for s in self.slots if not s.parameter}.values())
+
+
+def stand_ins(tree: ModelTree, device: torch.device, dtype: torch.dtype, *,
+              fresh: bool = False) -> dict[int, torch.Tensor] | None:
+    """`override_tensors` by identity: a stand-in per parameter and buffer, keyed by `id` of the
+    model's own tensor, for `swapped`; None when every tensor already lives on `device` at `dtype`."""
+    if not fresh and all(s.tensor.device == device and s.tensor.dtype == _target_dtype(s.tensor, dtype)
+                         for s in tree.slots):
+        return None
+    made: dict[int, torch.Tensor] = {}
+    for s in tree.slots:
+        t = s.tensor
+        if id(t) not in made:
+            made[id(t)] = _stand_in(t, device, _target_dtype(t, dtype))
+    return made
+
+
+def _target_dtype(t: torch.Tensor, dtype: torch.dtype) -> torch.dtype:
+    """Floating tensors take the analysis dtype; integer and bool ones keep theirs."""
+    return dtype if t.is_floating_point() else t.dtype
+
+
+def _stand_in(t: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    if device.type == "meta":
+        stand_in = torch.empty(t.shape, device=device, dtype=dtype)
+    else:
+        stand_in = t.detach().to(device=device, dtype=dtype, copy=True)
+    return stand_in.requires_grad_(t.requires_grad and stand_in.is_floating_point())
+
+
+@contextmanager
+def swapped(tree: ModelTree, tensors: Mapping[int, torch.Tensor] | None) -> Iterator[None]:
+    """The model's parameters and buffers replaced in place by `tensors` (by id of the model's own
+    tensor) for the block, and put back whatever happens: what `functional_call` does, without
+    walking the tree by name twice a call. None leaves the model's own tensors in place."""
+    if tensors is None:
+        yield
+        return
+    try:
+        for s in tree.slots:
+            s.table[s.name] = tensors[id(s.tensor)]
+        yield
+    finally:
+        for s in tree.slots:
+            s.table[s.name] = s.tensor
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block, as it was afterwards.
+
+    A recorded forward allocates a few objects per op and per module call, most of which live
+    until the analysis is assembled; on a model of thousands of modules the collector would run
+    full collections over everything in the process (the model included) inside the call, which
+    made `analyze` grow faster than the model. Nothing a run makes forms a reference cycle that
+    needs the collector to be freed (tests/test_leak.py).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def override_tensors(
@@ -27,20 +133,13 @@ def override_tensors(
         model.named_buffers(remove_duplicate=False)
     )
 
-    def target_dtype(t: torch.Tensor) -> torch.dtype:
-        return dtype if t.is_floating_point() else t.dtype
-
-    if not fresh and all(t.device == device and t.dtype == target_dtype(t) for _, t in named):
+    if not fresh and all(t.device == device and t.dtype == _target_dtype(t, dtype) for _, t in named):
         return None
     made: dict[int, torch.Tensor] = {}
     out: dict[str, torch.Tensor] = {}
     for name, t in named:
         if id(t) not in made:
-            if device.type == "meta":
-                stand_in = torch.empty(t.shape, device=device, dtype=target_dtype(t))
-            else:
-                stand_in = t.detach().to(device=device, dtype=target_dtype(t), copy=True)
-            made[id(t)] = stand_in.requires_grad_(t.requires_grad and stand_in.is_floating_point())
+            made[id(t)] = _stand_in(t, device, _target_dtype(t, dtype))
         out[name] = made[id(t)]
     return out
 
@@ -54,14 +153,15 @@ def run_model(model: nn.Module, tensors: dict[str, torch.Tensor] | None, inputs:
 
 
 @contextmanager
-def dense_encoders(model: nn.Module) -> Iterator[None]:
+def dense_encoders(model: nn.Module, modules: Iterable[nn.Module] | None = None) -> Iterator[None]:
     """Keep every `nn.TransformerEncoder` on dense tensors while recording.
 
     In eval, without grad and on a real device, an encoder given a padding mask packs its input
     into a nested tensor that drops the padded positions; the meta device never does, and a nested
     tensor has no shape to record. Counting every position, padded or not, keeps cpu equal to meta.
     """
-    encoders = [m for m in model.modules() if isinstance(m, nn.TransformerEncoder) and m.use_nested_tensor]
+    encoders = [m for m in (model.modules() if modules is None else modules)
+                if isinstance(m, nn.TransformerEncoder) and m.use_nested_tensor]
     for encoder in encoders:
         encoder.use_nested_tensor = False
     try:
@@ -142,15 +242,16 @@ class GlobalFlags:
 
 
 @contextmanager
-def preserved_state(model: nn.Module) -> Iterator[None]:
+def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator[None]:
     """Leave the model as it came in: every module's own train/eval flag, every parameter's
     `requires_grad` and the global flags (`GlobalFlags`) are restored on exit, error or not.
 
-    Restoring `model.train(was_training)` instead would push the root's mode into every child
+    `tree`: the model's walk where the caller has it (none is made then). Restoring
+    `model.train(was_training)` instead would push the root's mode into every child
     (a frozen batch norm in a training model would come back training).
     """
-    modes = [(m, m.training) for m in model.modules()]
-    grads = [(p, p.requires_grad) for p in model.parameters()]
+    modes = [(m, m.training) for m in (model.modules() if tree is None else tree.modules)]
+    grads = [(p, p.requires_grad) for p in (model.parameters() if tree is None else tree.parameters())]
     flags = GlobalFlags.current()
     try:
         yield

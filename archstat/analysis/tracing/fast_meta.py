@@ -162,6 +162,42 @@ def _adaptive_pool(*, self: Tensor, output_size: Sequence[int], **_: Any) -> Ten
     return _empty((*self.shape[: self.dim() - len(output_size)], *output_size), self)
 
 
+@shortcut(aten.native_layer_norm.default)
+def _layer_norm(*, input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None, bias: Tensor | None,
+                **_: Any) -> tuple[Tensor, Tensor, Tensor] | None:
+    """Layer norm: the output and the saved mean and reciprocal deviation, one per normalised row.
+
+    float32 and float64 only: for lower precisions the meta kernel keeps the statistics in float32."""
+    n = len(normalized_shape)
+    if (input.dtype not in (torch.float32, torch.float64) or not 0 < n <= input.dim()
+            or tuple(input.shape[-n:]) != tuple(normalized_shape)
+            or any(t is not None and (t.dtype != input.dtype or tuple(t.shape) != tuple(normalized_shape))
+                   for t in (weight, bias))):
+        return None
+    stats = (*input.shape[: input.dim() - n], *([1] * n))
+    return _empty(input.shape, input), _empty(stats, input), _empty(stats, input)
+
+
+@shortcut(aten.gelu.default)
+def _gelu(*, self: Tensor, **_: Any) -> Tensor | None:
+    """GELU (both approximations): a tensor like its input, whose layout only a contiguous input fixes here."""
+    return _empty(self.shape, self) if self.is_contiguous() else None
+
+
+@shortcut(aten.gelu_.default)
+def _gelu_in_place(*, self: Tensor, **_: Any) -> Tensor | None:
+    return self
+
+
+@shortcut(aten._safe_softmax.default)
+def _safe_softmax(*, self: Tensor, dim: int, dtype: torch.dtype | None = None, **_: Any) -> Tensor | None:
+    """The softmax in attention (`scaled_dot_product_attention`'s math path): contiguous, the input's shape."""
+    rank = max(self.dim(), 1)
+    if dtype not in (None, self.dtype) or not self.is_floating_point() or not -rank <= dim < rank:
+        return None
+    return _empty(self.shape, self)
+
+
 def _broadcast(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...] | None:
     """NumPy broadcasting of plain shapes (torch's helper imports sympy); None if incompatible."""
     ndim = max(len(s) for s in shapes)

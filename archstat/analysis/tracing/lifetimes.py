@@ -3,7 +3,7 @@ peak of a training forward."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
 from archstat.analysis.inputs import Call, tensors_of
-from archstat.analysis.tracing.execution import override_tensors, preserved_state, run_model
+from archstat.analysis.tracing.execution import ModelTree, preserved_state, run_model, stand_ins, swapped
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.recorder import StorageRef, Trace
 
@@ -59,19 +59,28 @@ class _LiveBytes(MetaShortcuts):
 
     A storage is live while anything holds it (a tensor, a view, autograd's saved copy), told by a
     weak reference; peaks only rise when a new storage is made, so expired ones are dropped then.
+    A storage autograd saves is held to the end of the forward: it is `pin`ned, counted but no
+    longer checked, so each check covers the few unsaved storages alive at that moment, not every
+    saved one so far (which made the forward quadratic in the model's depth).
     """
 
     def __init__(self, held: Sequence[torch.Tensor], weights: set[int]) -> None:
         super().__init__()
         self.weights = weights       # parameters' and buffers' storages: never activations
         self.live: dict[int, tuple[StorageRef, int]] = {}
+        self.pinned: set[int] = set()
         self.bytes = self.peak = 0
         for t in held:
             self._add(t)
 
+    def pin(self, key: int) -> None:
+        """The storage `key` is held until the forward ends (autograd saved it)."""
+        if self.live.pop(key, None) is not None:
+            self.pinned.add(key)
+
     def _add(self, t: torch.Tensor) -> None:
         key = _storage_id(t)
-        if key in self.weights:
+        if key in self.weights or key in self.pinned:
             return
         entry = self.live.get(key)
         if entry is not None and not entry[0].expired():
@@ -95,22 +104,30 @@ class _LiveBytes(MetaShortcuts):
         return out
 
 
-def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device) -> tuple[int, str]:
+def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device, *,
+                       tree: ModelTree | None = None,
+                       tensors: Mapping[int, torch.Tensor] | None = None) -> tuple[int, str]:
     """Bytes of the tensors autograd saves for backward in one forward, and the mode used."""
-    measured = training_forward(model, inputs, dtype, device)
+    measured = training_forward(model, inputs, dtype, device, tree=tree, tensors=tensors)
     return measured.saved_bytes, measured.mode
 
 
-def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device) -> TrainingForward:
+def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device, *,
+                     tree: ModelTree | None = None,
+                     tensors: Mapping[int, torch.Tensor] | None = None) -> TrainingForward:
     """The saved tensors and the live peak of one training forward (`TrainingForward`).
 
     Runs on `device` (the analysis device: on meta, sizes only) on the same materialised inputs
-    as the recorded forward, with fresh stand-in parameters and buffers, so the model's own
-    running statistics are untouched. Training mode first; if the model cannot run a training
-    forward at this input (batch norm on a single value per channel), eval mode.
+    as the recorded forward, with stand-in parameters and buffers, so the model's own running
+    statistics are untouched: `tensors` (by id of the model's tensor, on `device` at `dtype`: the
+    recorded forward's, which has finished with them), else fresh ones. `tree`: the model's walk,
+    where the caller has it. Training mode first; if the model cannot run a training forward at
+    this input (batch norm on a single value per channel), eval mode.
     """
-    tensors = override_tensors(model, device, dtype, fresh=True)
-    assert tensors is not None
+    tree = tree or ModelTree.of(model)
+    if tensors is None:
+        tensors = stand_ins(tree, device, dtype, fresh=True)
+        assert tensors is not None
     weights = {_storage_id(t) for t in tensors.values()}
     saved: dict[int, int] = {}
 
@@ -126,20 +143,21 @@ def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device:
         if key not in weights and key not in saved:
             saved[key] = t.untyped_storage().nbytes()
             held.append(t.untyped_storage())
+            live.pin(key)
         return key
 
     def unpack(key: int) -> torch.Tensor:
         raise RuntimeError("archstat's saved-tensor measurement keeps sizes only; it cannot run a backward")
 
     given = tensors_of(inputs)
-    with preserved_state(model):
+    with preserved_state(model, tree), swapped(tree, tensors):
         for mode in ("train", "eval"):
             model.train(mode == "train")
             saved.clear()
             live = _LiveBytes(given, weights)
             try:
                 with torch.enable_grad(), saved_tensors_hooks(pack, unpack), live:
-                    output = run_model(model, tensors, inputs)
+                    output = run_model(model, None, inputs)
             except (ValueError, RuntimeError):
                 if mode == "eval":
                     raise

@@ -44,6 +44,17 @@ MODULE_CATEGORIES: tuple[tuple[type[nn.Module], Category], ...] = (
 )
 
 
+# Weak keys: a class made at run time (a model defined in a loop) is not kept alive by this cache.
+_CATEGORY_OF_CLASS: weakref.WeakKeyDictionary[type, Category | None] = weakref.WeakKeyDictionary()
+
+
+def _module_category(kind: type) -> Category | None:
+    """The category a module class imposes on its inner ops (`MODULE_CATEGORIES`), found once per class."""
+    if kind not in _CATEGORY_OF_CLASS:
+        _CATEGORY_OF_CLASS[kind] = next((c for base, c in MODULE_CATEGORIES if issubclass(kind, base)), None)
+    return _CATEGORY_OF_CLASS[kind]
+
+
 @dataclass(slots=True)
 class CallRecord:
     """A module call while it is being recorded (internal; rows are built from it)."""
@@ -121,7 +132,15 @@ def tensors_in(value: Any) -> list[torch.Tensor]:
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
-        return [t for item in value for t in tensors_in(item)]
+        # Called twice per op: tensors and plain values (ints, floats, None) are settled here
+        # without a recursive call each.
+        found: list[torch.Tensor] = []
+        for item in value:
+            if isinstance(item, torch.Tensor):
+                found.append(item)
+            elif not isinstance(item, (int, float, bool, str)) and item is not None:
+                found.extend(tensors_in(item))
+        return found
     if isinstance(value, dict):
         return [t for item in value.values() for t in tensors_in(item)]
     fields = getattr(type(value), "__dataclass_fields__", None)
@@ -248,21 +267,21 @@ class _Recorder(MetaShortcuts):
             is_leaf=self.leaf_flags.get(id(module), True),
             first_op=len(self.trace.ops),
             input_shapes=tensor_shapes((args, kwargs)),
-            category=next((c for kind, c in MODULE_CATEGORIES if isinstance(module, kind)), None),
+            category=_module_category(type(module)),
         )
         self.stack.append(len(self.trace.calls))
         self.trace.calls.append(record)
 
     def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         record = self.trace.calls[self.stack.pop()]
-        record.output_shapes = tensor_shapes(output)
         first = tensors_in(output)
+        record.output_shapes = tuple(tuple(t.shape) for t in first)
         made_by = (self.producer_of(t) for t in first)
         record.output_sources = tuple(dict.fromkeys(s for s in made_by if s is not None))
         record.field = self.field_of(first[0]) if first else None
         if not record.is_leaf:
             return
-        for t in tensors_in(output):
+        for t in first:
             alloc = self.alloc_id(t)
             if alloc is None or alloc in self.counted or self.trace.alloc_op[alloc] < record.first_op:
                 continue
@@ -338,11 +357,13 @@ def _fmt(shape: Sequence[int]) -> str:
 
 
 @contextmanager
-def recording(model: nn.Module, kind: type[_Recorder] = _Recorder) -> Iterator[tuple[Trace, _Recorder]]:
+def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
+              modules: Sequence[nn.Module] | None = None) -> Iterator[tuple[Trace, _Recorder]]:
     """Hooks on every submodule and a dispatch mode (a `kind` of recorder: the training pass
-    extends it); both removed, whatever happens."""
+    extends it); both removed, whatever happens. `modules`: the model's modules, each once, where
+    the caller has walked them already."""
     trace = Trace()
-    modules = list(dict.fromkeys(model.modules()))
+    modules = list(dict.fromkeys(model.modules())) if modules is None else modules
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
     recorder = kind(trace, leaf_flags)
     handles = []
