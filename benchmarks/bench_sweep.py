@@ -13,31 +13,17 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import statistics
 import time
-from datetime import datetime, timezone
-from importlib.metadata import version
 from pathlib import Path
 
-import torch
+from machine import RESULTS, describe, finish, machine_info
 
 from archstat.studies.sweep import Swept, sweep
 
 MODEL = "resnet152"
 SIZES = "128:736:32"     # 20 square sizes
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "sweep.json"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+DEFAULT_OUTPUT = RESULTS / "sweep.json"
 
 
 def main() -> None:
@@ -47,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     swept = Swept.of("size", SIZES)
     assert len(swept.values) == 20
-    load = os.getloadavg()[0]
+    info = machine_info()
     result = sweep(MODEL, swept)    # warm-up: imports, first-call caches
     times = []
     for _ in range(args.repeats):
@@ -64,13 +50,11 @@ def main() -> None:
     record = {
         "model": MODEL, "sizes": SIZES, "points": len(swept.values), "repeats": args.repeats,
         "seconds": times, "median_s": median, "macs_exponent": macs.exponent,
-        "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "python": platform.python_version(), "torch": torch.__version__, "archstat": version("archstat"),
-                    "load_1min_start": load, "load_1min_end": os.getloadavg()[0]},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": finish(info),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(record, indent=2) + "\n")
+    print(describe(record["machine"]))
     print(f"wrote {args.output}")
 
 
