@@ -29,7 +29,6 @@ from archstat.analysis.records import (
     CategoryCost,
     CumulativeShare,
     DataFlow,
-    FlowOp,
     LayerSpec,
     LayerStats,
     OpStats,
@@ -444,16 +443,15 @@ def _assemble(
         default_input=inputs.default,
         flow=_flow(trace),
         ops=tuple(OpStats(op.name, op.call, op.category, op.cost.macs if op.cost else 0,
-                          op.cost.flops if op.cost else 0, op.supported) for op in trace.ops),
+                          op.cost.flops if op.cost else 0, op.supported, sources)
+                  for op, sources in zip(trace.ops, trace.op_sources, strict=True)),
     )
 
 
 def _flow(trace: Trace) -> DataFlow:
-    """The recorded data flow, with the kernel and stride of every conv and pool call."""
-    ops = tuple(FlowOp(op.name, op.call, op.category, sources)
-                for op, sources in zip(trace.ops, trace.op_sources, strict=True))
+    """Each call's first op and its outputs' makers, with the kernel and stride of every conv and pool call."""
     specs = {i: spec for i, call in enumerate(trace.calls) if (spec := _spec(call.module)) is not None}
-    return DataFlow(ops, tuple(c.first_op for c in trace.calls), tuple(c.output_sources for c in trace.calls),
+    return DataFlow(tuple(c.first_op for c in trace.calls), tuple(c.output_sources for c in trace.calls),
                     specs)
 
 

@@ -143,6 +143,7 @@ class _Builder:
         self.collapse = collapse
         self.rows = analysis.layers
         self.flow = analysis.flow
+        self.ops = analysis.ops
         self.root = root
         self.depth = depth
         n = len(self.rows)
@@ -170,7 +171,7 @@ class _Builder:
                                      and bool(self.children.get(call)))
 
     def ops_of(self, call: int) -> list[int]:
-        ops = self.flow.ops
+        ops = self.ops
         out = []
         for j in range(self.flow.first_op[call], len(ops)):
             if not call <= ops[j].call <= self.last[call]:
@@ -186,7 +187,7 @@ class _Builder:
     def feeds(self, a: int, b: int) -> bool:
         """Whether call `b` read an output of call `a`."""
         made = set(self.flow.output_sources[a])
-        return any(s in made for j in self.ops_of(b) for s in self.flow.ops[j].sources)
+        return any(s in made for j in self.ops_of(b) for s in self.ops[j].sources)
 
     def find_runs(self) -> None:
         """Consecutive identical sibling blocks, each feeding the next, inside expanded containers."""
@@ -219,7 +220,7 @@ class _Builder:
     def build(self) -> Graph:
         if self.collapse:
             self.find_runs()
-        rows, ops = self.rows, self.flow.ops
+        rows, ops = self.rows, self.ops
         box_of: dict[int, int | None] = {}          # call -> the box call it is drawn in; None: expanded
         for c in range(self.root, self.last[self.root] + 1):
             if c in self.rep_call:
@@ -303,7 +304,7 @@ class _Builder:
         return f"c{parent}" if parent >= 0 and parent != self.root and self.in_root(parent) else None
 
     def node(self, node_id: str, op: int) -> Node:
-        ops = self.flow.ops
+        ops = self.ops
         if node_id.startswith("o"):
             call = ops[op].call
             shape = self.rows[call].output_shape
@@ -457,7 +458,7 @@ def _mark_shortcuts(graph: Graph) -> Graph:
 def leaf_categories(analysis: Analysis) -> dict[int, frozenset[str]]:
     """Per row, the op categories its own ops fall in (for folding)."""
     out: dict[int, set[str]] = {}
-    for op in analysis.flow.ops:
+    for op in analysis.ops:
         if op.category is not None:
             out.setdefault(op.call, set()).add(op.category)
     return {k: frozenset(v) for k, v in out.items()}

@@ -90,6 +90,7 @@ class OpStats:
     macs: int
     flops: int
     supported: bool                  # False: no formula, counted as 0 and the totals are partial
+    sources: tuple[int, ...] = ()    # indices of the ops whose outputs it read; -1: a model input
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,16 +168,6 @@ class CumulativeShare:
 
 
 @dataclass(frozen=True, slots=True)
-class FlowOp:
-    """One executed op in the data-flow graph: the module call it ran in and the ops it read."""
-
-    name: str                        # "convolution", "add_", "cat"
-    call: int                        # index of the innermost module call (row) that ran it
-    category: str | None             # None: an op with no arithmetic (view, cat, ...)
-    sources: tuple[int, ...]         # indices of the ops whose outputs it read; -1: a model input
-
-
-@dataclass(frozen=True, slots=True)
 class LayerSpec:
     """What a drawing says about a conv or pool layer besides its shapes (read from the module)."""
 
@@ -187,9 +178,9 @@ class LayerSpec:
 
 @dataclass(frozen=True, slots=True)
 class DataFlow:
-    """Which op fed which in the recorded forward; `archstat.analysis.graph` draws boxes from it."""
+    """Where each call's ops begin and which ops made its outputs (`OpStats.sources` says which op fed
+    which); `archstat.analysis.graph` draws boxes from it."""
 
-    ops: tuple[FlowOp, ...] = ()
     first_op: tuple[int, ...] = ()                  # per row: index of its first op
     output_sources: tuple[tuple[int, ...], ...] = ()   # per row: the ops that made its outputs
     specs: Mapping[int, LayerSpec] = field(default_factory=dict)   # row index -> conv/pool spec

@@ -370,7 +370,7 @@ def _diagram(analysis: Analysis, lang: str = "en") -> str:
     from archstat.report.messages import text
 
     head = f"<h3>{esc(text('diagram.report_heading', lang))}</h3>"
-    if not analysis.flow.ops:
+    if not analysis.ops:
         return head + _note(esc(text("report.no_flow", lang)))
     try:
         drawn = layout(build_graph(analysis), annotate=("params",), lang=lang)
