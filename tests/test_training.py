@@ -18,8 +18,9 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 import archstat
+from archstat.analysis.inputs import at_batch
 from archstat.analysis.records import Analysis, StepCost
-from archstat.analysis.training import _search, at_batch
+from archstat.analysis.training import _search
 from archstat.cli.main import main
 from archstat.errors import UsageError
 from tests.oracles import TORCHVISION

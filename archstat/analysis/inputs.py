@@ -123,6 +123,19 @@ def map_call(call: Call, leaf: Callable[[Any, str | None], Any]) -> Call:
     return Call(tuple(_map(a, leaf) for a in call.args), {k: _map(v, leaf, k) for k, v in call.kwargs.items()})
 
 
+def at_batch(call: Call, batch: int) -> Call:
+    """The call with dimension 0 of every input tensor set to `batch` (described, not made)."""
+
+    def leaf(item: Any, name: str | None) -> Any:
+        if isinstance(item, InputSpec):
+            return dataclasses.replace(item, shape=(batch, *item.shape[1:]))
+        if isinstance(item, torch.Tensor) and item.dim() > 0:
+            return InputSpec((batch, *item.shape[1:]), item.dtype, name)
+        return item
+
+    return map_call(call, leaf)
+
+
 def _fill(spec: InputSpec, name: str | None) -> int:
     label = (spec.name or name or "").lower()
     return MASK_FILL if label.endswith("mask") or spec.dtype == torch.bool else ID_FILL

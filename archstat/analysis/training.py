@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from archstat.analysis.inputs import Call, InputSpec, first_shape, map_call, materialize
+from archstat.analysis.inputs import Call, at_batch, first_shape, materialize
 from archstat.analysis.ops.backward import GRAD_FORMULAS, GRAD_FREE_OPS
 from archstat.analysis.ops.call import named_args
 from archstat.analysis.ops.costs import CATEGORIES, FREE_OPS, Category, Cost, formula_for
@@ -402,19 +402,6 @@ def _memory(model: nn.Module, call: Call, dtype: torch.dtype, setup: TrainingSet
 def _batch(call: Call) -> int:
     shape = first_shape(call)
     return shape[0] if shape else 0
-
-
-def at_batch(call: Call, batch: int) -> Call:
-    """The call with dimension 0 of every input tensor set to `batch` (described, not made)."""
-
-    def leaf(item: Any, name: str | None) -> Any:
-        if isinstance(item, InputSpec):
-            return replace(item, shape=(batch, *item.shape[1:]))
-        if isinstance(item, torch.Tensor) and item.dim() > 0:
-            return InputSpec((batch, *item.shape[1:]), item.dtype, name)
-        return item
-
-    return map_call(call, leaf)
 
 
 def _largest_batches(model: nn.Module, call: Call, dtype: torch.dtype, memory: TrainingMemory,

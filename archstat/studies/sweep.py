@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from archstat.analysis.analyze import analyze
-from archstat.analysis.inputs import Call, InputSpec, as_call, describe, map_call
+from archstat.analysis.inputs import Call, InputSpec, as_call, at_batch, describe, map_call
 from archstat.analysis.loading import LoadedModel, load_model
 from archstat.analysis.records import Analysis
 from archstat.analysis.training import GIB, GPU_MEMORY_GIB, GPU_NAMES
@@ -485,8 +485,7 @@ def _spec(item: Any) -> InputSpec:
 def _changed(call: Call, swept: Swept, value: Any, label: str) -> Call:
     """The base inputs with the swept dimension set to `value`."""
     if swept.axis == "batch":
-        return map_call(call, lambda item, name: InputSpec((value, *_spec(item).shape[1:]), _spec(item).dtype,
-                                                           _spec(item).name))
+        return at_batch(call, int(value))
     if swept.axis == "seq":
         ids = [0]
 
