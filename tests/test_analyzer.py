@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from archstat.analysis import CONVENTIONS, analyze
-from archstat.errors import ForwardError, InputTooSmallError
+from archstat.errors import ForwardError, InputTooSmallError, UsageError
+from archstat.report.summary import summary_lines
 
 
 class Functional(nn.Module):
@@ -141,9 +142,24 @@ def test_training_saved_tensors_of_an_mlp() -> None:
     # Linear(10, 20) saves its input (4x10); ReLU saves its output (4x20), which the second
     # Linear also saves (the same tensor, counted once). Weights are not activations.
     model = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 5))
-    analysis = analyze(model, (4, 10))
+    analysis = analyze(model, (4, 10), saved_for_backward=True)
     assert analysis.totals.training_activation_bytes == 4 * (4 * 10 + 4 * 20)
     assert analysis.training_mode == "train"
+
+
+def test_saved_bytes_are_measured_only_when_asked() -> None:
+    """The default analysis is the one recorded forward: no train-mode forward runs, and the
+    figure says it was not measured rather than 0; every other figure is the same either way."""
+    model = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 5))
+    plain, measured = analyze(model, (4, 10)), analyze(model, (4, 10), saved_for_backward=True)
+    assert plain.totals.training_activation_bytes is None and plain.training_mode is None
+    assert plain.to_dict()["totals"]["training_activation_bytes"] is None
+    with pytest.raises(ValueError, match="saved_for_backward=True"):
+        plain.totals.saved_bytes()
+    assert measured.totals.saved_bytes() == 4 * (4 * 10 + 4 * 20)
+    assert dataclasses.replace(measured.totals, training_activation_bytes=None) == plain.totals
+    assert "saved for backward" not in "\n".join(v for _, v in summary_lines(plain))
+    assert "saved for backward 480 B (train mode)" in "\n".join(v for _, v in summary_lines(measured))
 
 
 def test_results_are_immutable_and_serialise() -> None:
@@ -200,3 +216,8 @@ def test_googlenet_aux_heads_are_counted_but_not_run_in_eval() -> None:
     assert analysis.totals.executed_params < analysis.totals.params
     assert not any(r.path.startswith("aux") for r in analysis.layers)
     assert analysis.layers[0].output_shape == (1, 1000)
+
+
+def test_a_tensor_given_as_the_shape_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="give an example tensor as inputs="):
+        analyze(nn.Linear(4, 2), torch.zeros(3, 4))  # type: ignore[arg-type]

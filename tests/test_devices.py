@@ -46,8 +46,8 @@ def _seeded(factory: Callable[[], nn.Module]) -> nn.Module:
 def test_meta_falls_back_to_cpu_with_the_same_numbers(factory: Callable[[], nn.Module], shape: tuple[int, ...],
                                                       op: str, params: int) -> None:
     model = _seeded(factory)
-    meta = archstat.analyze(model, shape)
-    cpu = archstat.analyze(model, shape, device="cpu")
+    meta = archstat.analyze(model, shape, saved_for_backward=True)
+    cpu = archstat.analyze(model, shape, device="cpu", saved_for_backward=True)
     assert meta.device == "cpu" and cpu.fallback_reason is None
     assert meta.fallback_reason is not None and meta.fallback_reason.startswith(f"{op} at ")
     assert type(model).__name__ in meta.fallback_reason and "needs tensor values" in meta.fallback_reason
@@ -125,7 +125,7 @@ def test_latency_times_a_model_meta_cannot_count() -> None:
     result = measure_latency(model, (4,), (5,), label="NonzeroModel", warmup=0, repeat=2, clock=clock)
     (b,) = result.batches
     assert (b.whole.median_ms, b.whole.samples) == (1.0, 2)
-    cpu = archstat.analyze(model, (5, 4), device="cpu")
+    cpu = archstat.analyze(model, (5, 4), device="cpu", saved_for_backward=True)
     assert b.memory.estimated_activation_bytes == cpu.totals.activation_bytes
     assert b.memory.estimated_training_bytes == cpu.totals.training_activation_bytes
     assert any(n.startswith("FLOPs and bytes counted on cpu, not meta: aten.nonzero at NonzeroModel")
@@ -143,8 +143,8 @@ def _kept(model: m.TinyDetector, image: torch.Tensor) -> int:
 def test_detector_on_a_list_of_images_on_cpu_and_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
     model = _seeded(m.TinyDetector)
     (images,) = m.detector_inputs()
-    cpu = archstat.analyze(model, inputs=(images,), device="cpu")
-    meta = archstat.analyze(model, inputs=(images,))
+    cpu = archstat.analyze(model, inputs=(images,), device="cpu", saved_for_backward=True)
+    meta = archstat.analyze(model, inputs=(images,), saved_for_backward=True)
     assert meta.fallback_reason is not None and meta.fallback_reason.startswith("aten.nonzero at TinyDetector")
     assert [getattr(meta.totals, f) for f in FIGURES] == [getattr(cpu.totals, f) for f in FIGURES]
     assert cpu.totals.params == (3 * 4 * 9 + 4) + (4 + 1) + (4 * 4 + 4) == 137

@@ -17,10 +17,10 @@ def _live_tensors() -> int:
 
 def test_repeated_analyses_keep_no_tensors_alive() -> None:
     model = get_model("resnet18")
-    analyze(model)
+    analyze(model, saved_for_backward=True)
     before = _live_tensors()
     for _ in range(5):
-        analysis = analyze(model)
+        analysis = analyze(model, saved_for_backward=True)
     after = _live_tensors()
     assert analysis.totals.training_activation_bytes > 0
     # Each call used to leave its saved-for-backward graph alive (about 150 tensors on resnet18).
@@ -30,7 +30,7 @@ def test_repeated_analyses_keep_no_tensors_alive() -> None:
 def test_saved_bytes_are_unchanged_by_keeping_sizes_only() -> None:
     """A linear layer saves its input (the weight is not counted): exactly the input's bytes."""
     layer = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU())
-    analysis = analyze(layer, (8, 64))
+    analysis = analyze(layer, (8, 64), saved_for_backward=True)
     # input of Linear (8x64) and ReLU's output (8x32), float32
     assert analysis.totals.training_activation_bytes == (8 * 64 + 8 * 32) * 4
 

@@ -47,7 +47,8 @@ from archstat.analysis.tracing.execution import (
 )
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
-from archstat.analysis.tracing.lifetimes import peak_live_bytes, saved_for_backward
+from archstat.analysis.tracing.lifetimes import peak_live_bytes
+from archstat.analysis.tracing.lifetimes import saved_for_backward as measure_saved
 from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
 from archstat.analysis.training import GPU_MEMORY_GIB, TrainingSetup, train_step
 from archstat.errors import (
@@ -172,6 +173,7 @@ def analyze(
     options: Mapping[str, Any] | None = None,
     label: str | None = None,
     receptive_fields: bool = True,
+    saved_for_backward: bool = False,
     cpu_fallback_bytes: int = CPU_FALLBACK_BYTES,
     training: bool = False,
     freeze: Sequence[str] = (),
@@ -196,6 +198,11 @@ def analyze(
     `DataDependentError` naming them and `device='cpu'`. The model comes back as it came in
     (`preserved_state`). `receptive_fields=False` skips the receptive-field rules.
 
+    `saved_for_backward=True` also measures what autograd would save for the backward
+    (`Totals.training_activation_bytes`, `Analysis.training_mode`) by a second, train-mode forward;
+    without it both are None and the analysis is the one recorded forward. The CLI's `summary` and
+    `report`, `compare` and `sweep` ask for it.
+
     `training=True` also counts a training step (`Analysis.training`, see `analysis.training`):
     a train-mode forward and a backward from the output, split into input and weight gradients,
     with `freeze` patterns (`"features.*"`) frozen for the what-if, and the memory the step holds
@@ -205,6 +212,8 @@ def analyze(
     setup = TrainingSetup(tuple(freeze), optimizer, amp, tuple(gpu_memory)) if training else None
     if input_shape is not None and inputs is not None:
         raise UsageError("give input_shape or inputs, not both")
+    if isinstance(input_shape, torch.Tensor):
+        raise UsageError("input_shape takes sizes, like (1, 3, 224, 224); give an example tensor as inputs=")
     torch_dtype = resolve_dtype(dtype)
     torch_device = resolve_device(device)
     loaded = load_model(model_or_name, device=str(torch_device), options=options)
@@ -212,9 +221,10 @@ def analyze(
     call = _call_for(loaded, input_shape, inputs)
     default = not loaded.declared and input_shape is None and inputs is None
     try:
-        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields,
+                                   saved_for_backward)
     except _NeedsValues as error:
-        need = fallback_bytes(model, torch_dtype, error.traced_bytes)
+        need = fallback_bytes(model, torch_dtype, error.traced_bytes, passes=2 if saved_for_backward else 1)
         if cpu_fallback_bytes <= 0:
             raise DataDependentError(str(error), error.reason) from error
         if need > cpu_fallback_bytes:
@@ -223,20 +233,21 @@ def analyze(
                 f"{DataDependentError.LIMIT}={_mib(cpu_fallback_bytes)})", error.reason
             ) from error
         model, torch_device = _with_values(model), torch.device("cpu")
-        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields)
+        analysis = _analyze_loaded(model, label, call, default, torch_dtype, torch_device, receptive_fields,
+                                   saved_for_backward)
         analysis = replace(analysis, fallback_reason=error.reason)
     if setup is None:
         return analysis
     return replace(analysis, training=train_step(model, analysis, call, torch_dtype, torch_device, setup))
 
 
-def fallback_bytes(model: nn.Module, dtype: torch.dtype, traced_bytes: int) -> int:
+def fallback_bytes(model: nn.Module, dtype: torch.dtype, traced_bytes: int, passes: int = 2) -> int:
     """What the cpu retry of a meta run that stopped at a data-dependent op is estimated to hold:
-    the parameters and buffers at `dtype`, and twice the tensors the meta run made before it
-    stopped (`traced_bytes`, the inputs included): once for the forward, once for the
-    saved-for-backward pass."""
+    the parameters and buffers at `dtype`, and the tensors the meta run made before it stopped
+    (`traced_bytes`, the inputs included) once per forward the retry runs (`passes`: the recorded
+    one, and the saved-for-backward one where it is asked for)."""
     held = sum(_dtype_bytes(t, dtype) for t in {id(t): t for t in [*model.parameters(), *model.buffers()]}.values())
-    return held + 2 * traced_bytes
+    return held + passes * traced_bytes
 
 
 def _mib(nbytes: int) -> str:
@@ -260,7 +271,7 @@ def _with_values(model: nn.Module) -> nn.Module:
 
 
 def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dtype: torch.dtype,
-                    device: torch.device, receptive_fields: bool) -> Analysis:
+                    device: torch.device, receptive_fields: bool, saved: bool) -> Analysis:
     text = describe(call)
     tree = ModelTree.of(model)
     trace = Trace()
@@ -289,11 +300,14 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
                         if alloc is not None:
                             trace.output_allocs.add(alloc)
                 del output
-                # The recorded forward's stand-ins serve again (on meta, the model's own tensors too:
-                # they hold no values to protect); elsewhere the model's own get fresh copies.
-                reuse = tensors if tensors is not None or device.type != "meta" else {
-                    id(s.tensor): s.tensor for s in tree.slots}
-                saved_bytes, training_mode = saved_for_backward(model, made, dtype, device, tree=tree, tensors=reuse)
+                saved_bytes: int | None = None
+                training_mode: str | None = None
+                if saved:
+                    # The recorded forward's stand-ins serve again (on meta, the model's own tensors too:
+                    # they hold no values to protect); elsewhere the model's own get fresh copies.
+                    reuse = tensors if tensors is not None or device.type != "meta" else {
+                        id(s.tensor): s.tensor for s in tree.slots}
+                    saved_bytes, training_mode = measure_saved(model, made, dtype, device, tree=tree, tensors=reuse)
     except ArchstatError:
         raise
     except (Exception, SystemExit) as exc:
@@ -350,8 +364,8 @@ def _assemble(
     dtype: torch.dtype,
     device: torch.device,
     trace: Trace,
-    saved_bytes: int,
-    training_mode: str,
+    saved_bytes: int | None,
+    training_mode: str | None,
     inputs: _Inputs,
 ) -> Analysis:
     calls = trace.calls

@@ -105,7 +105,7 @@ class Totals:
     bias_flops: int                  # the part of `flops` that adds conv/linear biases
     activation_bytes: int
     peak_activation_bytes: int
-    training_activation_bytes: int
+    training_activation_bytes: int | None   # None unless analyze(saved_for_backward=True)
     param_bytes: int
     buffer_bytes: int
     input_bytes: int
@@ -113,6 +113,12 @@ class Totals:
     by_category: Mapping[str, CategoryCost]
     # the part of linear's MACs that multiplies two activations: attention's Q·Kᵀ and P·V
     attention_macs: int = 0
+
+    def saved_bytes(self) -> int:
+        """`training_activation_bytes`, for a caller that asked for it (`analyze(saved_for_backward=True)`)."""
+        if self.training_activation_bytes is None:
+            raise ValueError("the saved-for-backward bytes were not measured: analyze(..., saved_for_backward=True)")
+        return self.training_activation_bytes
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict in the documented schema."""
@@ -313,7 +319,7 @@ class Analysis:
     layers: tuple[LayerStats, ...]
     totals: Totals
     unsupported: Mapping[str, int]   # op name -> calls with no formula
-    training_mode: str               # mode of the forward that measured saved tensors
+    training_mode: str | None        # mode of the forward that measured saved tensors (None: not measured)
     growth: Growth                   # receptive-field growth over `layers`
     cumulative: tuple[CumulativeShare, ...]  # one per leaf (`leaves()`), in execution order
     inputs: str = ""                 # every input, as `analysis.inputs.describe` names them

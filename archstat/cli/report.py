@@ -45,7 +45,7 @@ def command(models: tuple[str, ...], input_texts: tuple[str, ...], inputs_spec: 
         loaded = load_model(name, device="meta", options=builder_options)
         given = analysis_inputs(loaded, input_texts, inputs_spec)
         with status(f"analysing {loaded.label}"):
-            analyses.append(analyze(loaded.module, **given, label=loaded.label))
+            analyses.append(analyze(loaded.module, **given, label=loaded.label, saved_for_backward=True))
     sweeps = []
     if sweep_specs:
         from archstat.cli.sweep import swept_of

@@ -64,7 +64,7 @@ def summary(model: str, input_texts: tuple[str, ...], inputs_spec: str | None, o
     given = analysis_inputs(loaded, input_texts, inputs_spec)
     with status(f"analysing {loaded.label}"):
         analysis = analyze(loaded.module, **given, dtype=dtype, device=torch_device, label=loaded.label,
-                           cpu_fallback_bytes=budget, **step)
+                           saved_for_backward=True, cpu_fallback_bytes=budget, **step)
     if not check:
         from archstat.report.summary import summary_document
 

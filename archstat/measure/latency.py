@@ -312,7 +312,7 @@ def _estimates(analysis: Analysis, baseline: int | None = None, inference: int |
                training: int | None = None, mode: str | None = None) -> Memory:
     t = analysis.totals
     return Memory(baseline, inference, training, mode, t.activation_bytes, t.peak_activation_bytes,
-                  t.training_activation_bytes, t.param_bytes)
+                  t.saved_bytes(), t.param_bytes)
 
 
 def _measure_memory(model: nn.Module, x: torch.Tensor, analysis: Analysis) -> Memory:
@@ -470,9 +470,10 @@ def _counted(model: nn.Module, shape: tuple[int, ...], dtype: torch.dtype, devic
     timed on (where its weights already are), with `fallback_reason` saying why."""
     try:
         return analyze(model, shape, dtype=dtype, device="meta", label=label, receptive_fields=False,
-                       cpu_fallback_bytes=0)
+                       saved_for_backward=True, cpu_fallback_bytes=0)
     except DataDependentError as error:
-        real = analyze(model, shape, dtype=dtype, device=device, label=label, receptive_fields=False)
+        real = analyze(model, shape, dtype=dtype, device=device, label=label, receptive_fields=False,
+                       saved_for_backward=True)
         return replace(real, fallback_reason=error.reason)
 
 

@@ -233,15 +233,24 @@ def roofline_figure(result: LatencyResult, timings: Sequence[Timing], lang: str 
     return fig
 
 
+def _mib_or_none(nbytes: int | None) -> float | None:
+    """MiB for a bar; None (a gap) for a figure the analysis did not measure."""
+    return None if nbytes is None else nbytes / MIB
+
+
+def _nbytes_or_dash(nbytes: int | None) -> str:
+    return "-" if nbytes is None else units.nbytes(nbytes)
+
+
 def comparison_figure(analyses: Sequence[Analysis], lang: str = DEFAULT_LANG) -> go.Figure:
     """The totals of every model side by side, one panel per quantity."""
-    panels: tuple[tuple[str, Callable[[Analysis], float], str], ...] = (
+    panels: tuple[tuple[str, Callable[[Analysis], float | None], str], ...] = (
         (text("report.card.params", lang), lambda a: a.totals.params, "~s"),
         ("MACs", lambda a: a.totals.macs, "~s"),
         ("FLOPs", lambda a: a.totals.flops, "~s"),
         (text("report.compare.outputs", lang), lambda a: a.totals.activation_bytes / MIB, ",.0f"),
         (text("report.compare.peak", lang), lambda a: a.totals.peak_activation_bytes / MIB, ",.0f"),
-        (text("report.compare.saved", lang), lambda a: a.totals.training_activation_bytes / MIB, ",.0f"),
+        (text("report.compare.saved", lang), lambda a: _mib_or_none(a.totals.training_activation_bytes), ",.0f"),
     )
     fig = make_subplots(rows=2, cols=3, subplot_titles=[p[0] for p in panels], vertical_spacing=0.16,
                         horizontal_spacing=0.08)
@@ -343,8 +352,9 @@ def _cards(analysis: Analysis, grown: Growth, lang: str = DEFAULT_LANG) -> str:
         (text("report.card.layer_outputs", lang), units.nbytes(t.activation_bytes),
          text("report.card.layer_outputs_detail", lang)),
         (text("report.card.peak", lang), units.nbytes(t.peak_activation_bytes), text("report.card.peak_detail", lang)),
-        (text("report.card.saved", lang), units.nbytes(t.training_activation_bytes),
-         text("report.card.saved_detail", lang, mode=analysis.training_mode)),
+        (text("report.card.saved", lang), _nbytes_or_dash(t.training_activation_bytes),
+         text("report.card.saved_detail", lang, mode=analysis.training_mode) if analysis.training_mode
+         else text("report.card.saved_off", lang)),
         (text("report.card.param_memory", lang), units.nbytes(t.param_bytes), analysis.dtype),
         (text("report.receptive_field", lang), f"{field_text(final.rf, lang)} px" if final is not None else "-",
          growth_lines(analysis, grown, lang)[0] if final is not None else text("report.card.no_spatial", lang)),
@@ -445,7 +455,7 @@ def _comparison(analyses: Sequence[Analysis], figures: _Figures, lang: str = DEF
         ("FLOPs", lambda a: f"{units.si(a.totals.flops)}FLOP"),
         (text("report.card.layer_outputs", lang), lambda a: units.nbytes(a.totals.activation_bytes)),
         (text("report.card.peak", lang), lambda a: units.nbytes(a.totals.peak_activation_bytes)),
-        (text("report.card.saved", lang), lambda a: units.nbytes(a.totals.training_activation_bytes)),
+        (text("report.card.saved", lang), lambda a: _nbytes_or_dash(a.totals.training_activation_bytes)),
         (text("report.card.param_memory", lang), lambda a: units.nbytes(a.totals.param_bytes)),
         (text("report.receptive_field", lang), final_rf),
     )

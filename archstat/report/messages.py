@@ -218,6 +218,7 @@ EN: dict[str, str] = {
     "report.card.peak_detail": "largest set of live tensors",
     "report.card.saved": "Saved for backward",
     "report.card.saved_detail": "{mode}-mode forward",
+    "report.card.saved_off": "not measured (saved_for_backward=False)",
     "report.card.param_memory": "Parameter memory",
     "report.card.no_spatial": "no spatial layers",
     "report.input": "Input",
@@ -263,6 +264,8 @@ EN: dict[str, str] = {
     "report.summary.memory": "Memory",
     "report.summary.memory_text": "layer outputs {outputs} · peak live in inference {peak} · saved for backward "
                                   "{saved} ({mode} mode) · parameters {params} · buffers {buffers}",
+    "report.summary.memory_text_inference": "layer outputs {outputs} · peak live in inference {peak} · "
+                                            "parameters {params} · buffers {buffers}",
     "report.summary.rf": "RF",
     "report.summary.rf_at": " at {path}",
     "report.summary.rf_covers": "; covers the whole input from {path}",
@@ -731,6 +734,7 @@ KO: dict[str, str] = {
     "report.card.peak_detail": "동시에 살아 있는 텐서의 최대 합",
     "report.card.saved": "역전파용으로 저장",
     "report.card.saved_detail": "{mode} 모드 forward",
+    "report.card.saved_off": "측정하지 않음 (saved_for_backward=False)",
     "report.card.param_memory": "파라미터 메모리",
     "report.card.no_spatial": "공간 계층 없음",
     "report.input": "입력",
@@ -776,6 +780,8 @@ KO: dict[str, str] = {
     "report.summary.memory": "메모리",
     "report.summary.memory_text": "계층 출력 {outputs} · 추론 중 최대 동시 메모리 {peak} · 역전파용으로 저장 {saved} "
                                   "({mode} 모드) · 파라미터 {params} · 버퍼 {buffers}",
+    "report.summary.memory_text_inference": "계층 출력 {outputs} · 추론 중 최대 동시 메모리 {peak} · "
+                                            "파라미터 {params} · 버퍼 {buffers}",
     "report.summary.rf": "수용 영역",
     "report.summary.rf_at": " ({path})",
     "report.summary.rf_covers": "; {path}부터 입력 전체를 덮음",

@@ -124,12 +124,7 @@ def summary_lines(analysis: Analysis, lang: str = DEFAULT_LANG) -> list[tuple[st
         (text("report.summary.params", lang), params),
         ("MACs", f"{units.exact(t.macs)} ({units.si(t.macs)}MAC)"),
         ("FLOPs", f"{units.exact(t.flops)} ({units.si(t.flops)}FLOP) = {by_category}"),
-        (
-            text("report.summary.memory", lang),
-            text("report.summary.memory_text", lang, outputs=units.nbytes(t.activation_bytes),
-                 peak=units.nbytes(t.peak_activation_bytes), saved=units.nbytes(t.training_activation_bytes),
-                 mode=analysis.training_mode, params=units.nbytes(t.param_bytes), buffers=units.nbytes(t.buffer_bytes)),
-        ),
+        (text("report.summary.memory", lang), _memory_text(analysis, lang)),
     ]
     grown = analysis.growth
     if grown.final is not None and grown.final.rf is not None:
@@ -151,6 +146,16 @@ def summary_lines(analysis: Analysis, lang: str = DEFAULT_LANG) -> list[tuple[st
                                           f"FLOPs = {text('report.convention.flops', lang)}"))
     lines.append(("", text("report.summary.activations", lang, text=text("report.convention.activation_bytes", lang))))
     return lines
+
+
+def _memory_text(analysis: Analysis, lang: str) -> str:
+    t = analysis.totals
+    sizes = dict(outputs=units.nbytes(t.activation_bytes), peak=units.nbytes(t.peak_activation_bytes),
+                 params=units.nbytes(t.param_bytes), buffers=units.nbytes(t.buffer_bytes))
+    if t.training_activation_bytes is None:   # not measured: analyze(saved_for_backward=False)
+        return text("report.summary.memory_text_inference", lang, **sizes)
+    return text("report.summary.memory_text", lang, saved=units.nbytes(t.training_activation_bytes),
+                mode=analysis.training_mode, **sizes)
 
 
 TOTAL_FACTS = ("params", "trainable_params", "executed_params", "macs", "flops", "bias_flops", "activation_bytes",

@@ -123,7 +123,8 @@ def compare(
         loaded = load_model(spec, device="meta")
         if progress is not None:
             progress(i, len(models), loaded.label)
-        analysis = analyze(loaded.module, _input_for(loaded.input_shape, input_shape), label=loaded.label)
+        analysis = analyze(loaded.module, _input_for(loaded.input_shape, input_shape), label=loaded.label,
+                           saved_for_backward=True)
         final = analysis.growth.final
         field = final.rf if final is not None else None
         zoo_name = spec if isinstance(spec, str) and ":" not in spec else None
@@ -139,7 +140,7 @@ def compare(
             flops=t.flops,
             activation_bytes=t.activation_bytes,
             peak_activation_bytes=t.peak_activation_bytes,
-            training_activation_bytes=t.training_activation_bytes,
+            training_activation_bytes=t.saved_bytes(),
             param_bytes=t.param_bytes,
             receptive_field=tuple(a.size for a in field.axes) if field is not None else None,
             top1=accuracy.top1 if accuracy else None,

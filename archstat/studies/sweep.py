@@ -284,7 +284,7 @@ def point_of(value: Any, analysis: Analysis, axis: Axis = "size") -> SweepPoint:
         value=value, label=label_of(value, axis), input_shape=analysis.input_shape, inputs=analysis.inputs,
         params=t.params, macs=t.macs,
         flops=t.flops, activation_bytes=t.activation_bytes, peak_activation_bytes=t.peak_activation_bytes,
-        training_activation_bytes=t.training_activation_bytes, param_bytes=t.param_bytes, rf_px=sizes,
+        training_activation_bytes=t.saved_bytes(), param_bytes=t.param_bytes, rf_px=sizes,
         rf_coverage=coverage, rf_covers=(grown.covering is not None) if sizes else None, partial=t.partial,
         macs_by_kind={kind: n for kind, n in kinds.items() if n > 0},
         training_bytes=memory.total_bytes if memory is not None else None,
@@ -455,7 +455,8 @@ def sweep(
             call = _changed(_base_call(loaded, input_shape, inputs), swept, value, loaded.label)
         step: dict[str, Any] = dict(training=True, freeze=tuple(freeze), optimizer=optimizer, amp=amp,
                                     gpu_memory=()) if training else {}
-        analysis = analyze(here.module, inputs=call, dtype=dtype, label=label or here.label, **step)
+        analysis = analyze(here.module, inputs=call, dtype=dtype, label=label or here.label,
+                           saved_for_backward=True, **step)
         points.append(point_of(value, analysis, swept.axis))
     name = label or (loaded.label if loaded is not None else _label(model))
     marks = _marks(model, swept, points, gpu_memory if training else ())

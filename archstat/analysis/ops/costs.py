@@ -563,6 +563,7 @@ CONVENTIONS: dict[str, str] = {
     "peak_activation_bytes": "largest total of live tensors during an inference forward, each "
     "freed after its last use; the input is included, parameters are not",
     "training_activation_bytes": "tensors autograd saves for backward in a training-mode "
-    "forward, parameters excluded",
+    "forward, parameters excluded (measured by a second forward: analyze(saved_for_backward=True), "
+    "which summary, report, compare and sweep ask for; null otherwise)",
     "param_bytes": "parameters and buffers at the analysis dtype",
 }
