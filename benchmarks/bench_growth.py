@@ -1,6 +1,9 @@
 """Whether `archstat.analyze` stays linear in the model's size: residual stacks of 1,000 to 3,000 blocks.
 
-    python benchmarks/bench_growth.py [--quick] [--profile] [-o benchmarks/results/growth.json]
+    python benchmarks/bench_growth.py [--quick] [--profile] [--saved] [-o benchmarks/results/growth.json]
+
+`--saved` times `analyze(..., saved_for_backward=True)` (the second, train-mode forward too, as
+`archstat summary` runs it) and writes results/growth_saved.json by default.
 
 Analysis only (the terminal table is timed by its own script); each sample runs in a fresh process
 holding only its model. A measurement, not a test: it
@@ -32,13 +35,14 @@ import archstat
 DEFAULT_OUTPUT = RESULTS / "growth.json"
 SIZES = (1000, 2000, 3000)
 SLACK = 1.1   # allowed growth: 1.1 × the growth in blocks (3.3× from 1,000 to 3,000)
+SAVED = {"saved_for_backward": False}   # --saved sets it: the keyword every analysis here gets
 
 
 def sample(model: Any) -> dict[str, float]:
     """One analysis: wall and CPU seconds, and the full collection it leaves for afterwards."""
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
-    archstat.analyze(model, INPUT)
+    archstat.analyze(model, INPUT, saved_for_backward=SAVED["saved_for_backward"])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     collect = time.perf_counter()
     gc.collect()
@@ -48,19 +52,19 @@ def sample(model: Any) -> dict[str, float]:
 def child(blocks: int) -> dict[str, float]:
     """One sample in a fresh process holding only this model, as a user's process would: the
     collector's work depends on everything the process holds, so sizes must not share one."""
-    out = subprocess.run([sys.executable, __file__, "--child", str(blocks)], capture_output=True, text=True,
-                         check=True).stdout
+    command = [sys.executable, __file__, "--child", str(blocks), *(["--saved"] if SAVED["saved_for_backward"] else [])]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     sample: dict[str, float] = json.loads(out.splitlines()[-1])
     return sample
 
 
 def profile(model: Any, top: int) -> tuple[pstats.Stats, str]:
     """cProfile of one analysis (CPU time), and its top functions by tottime and by cumulative time."""
-    archstat.analyze(model, INPUT)
+    archstat.analyze(model, INPUT, saved_for_backward=SAVED["saved_for_backward"])
     gc.collect()
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
-    archstat.analyze(model, INPUT)
+    archstat.analyze(model, INPUT, saved_for_backward=SAVED["saved_for_backward"])
     profiler.disable()
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
@@ -93,12 +97,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 3, 1 with --quick)")
     parser.add_argument("--sizes", type=lambda s: tuple(int(v) for v in s.split(",")), default=SIZES)
     parser.add_argument("--profile", action="store_true", help="also profile the smallest and largest size")
-    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--saved", action="store_true", help="analyze(..., saved_for_backward=True)")
+    parser.add_argument("-o", "--output", type=Path, default=None)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)   # internal: one sample, printed as JSON
     args = parser.parse_args(argv)
+    SAVED["saved_for_backward"] = args.saved
+    args.output = args.output or (RESULTS / "growth_saved.json" if args.saved else DEFAULT_OUTPUT)
     if args.child:
         model = residual_stack(args.child)
-        archstat.analyze(model, INPUT)   # warm-up: imports, first-call caches
+        # warm-up: imports, first-call caches
+        archstat.analyze(model, INPUT, saved_for_backward=SAVED["saved_for_backward"])
         print(json.dumps(sample(model)))
         return
     sizes: tuple[int, ...] = (args.sizes[0], args.sizes[-1]) if args.quick else args.sizes
@@ -119,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result: dict[str, Any] = {
         "model": "residual stack (conv-BN-ReLU, conv-BN, add, ReLU per block), 64 channels, built on meta",
         "input": list(INPUT),
+        "saved_for_backward": args.saved,
         "sizes": {n: {"blocks": n, "modules": module_count(residual_stack(n))} for n in sizes},
         "rounds": rounds, "samples": samples, "medians": medians,
         "growth": growth, "limit": limit, "pass": growth["cpu_s"] <= limit and growth["wall_s"] <= limit,
@@ -127,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         small_stats, small_text = profile(residual_stack(small), 40)
         large_stats, large_text = profile(residual_stack(large), 40)
         for n, text in ((small, small_text), (large, large_text)):
-            path = args.output.with_name(f"growth_profile_{n}.txt")
+            path = args.output.with_name(f"{args.output.stem}_profile_{n}.txt")
             path.write_text(text)
         result["profile"] = {
             "total_cpu_s": {small: small_stats.total_tt, large: large_stats.total_tt},  # type: ignore[attr-defined]

@@ -2,12 +2,14 @@
 
     python benchmarks/bench_memory.py [--quick] [-o benchmarks/results/memory.json]
 
-Leak: `archstat.analyze("resnet152")` called 200 times in one process (30 with --quick); after a
-full collection, the RSS and the collector's tracked-object count after the last call must be
-within 5% of those after the first. Peak RSS: in child processes, the analysis of the 3,000-block
-residual stack and of a LLaMA-7B-sized `hf:` config (benchmarks/hf_llm.py), against
-`python -c "import torch"`, interleaved; each must stay within 300 MiB of it. A measurement, not a
-test: it prints PASS/FAIL and always exits 0 (tests/test_leak.py counts live tensors instead).
+Every analysis here asks for `saved_for_backward=True`: both forwards, the heavier case (the
+second is where the leak was). Leak: `archstat.analyze("resnet152")` called 200 times in one
+process (30 with --quick); after a full collection, the RSS and the collector's tracked-object
+count after the last call must be within 5% of those after the first. Peak RSS: in child
+processes, the analysis of the 3,000-block residual stack and of a LLaMA-7B-sized `hf:` config
+(benchmarks/hf_llm.py), against `python -c "import torch"`, interleaved; each must stay within
+300 MiB of it. A measurement, not a test: it prints PASS/FAIL and always exits 0
+(tests/test_leak.py counts live tensors instead).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def leak(calls: int) -> dict[str, Any]:
     """RSS and tracked objects (after a full collection) after call 1 and every tenth call."""
     points: list[dict[str, float]] = []
     for i in range(1, calls + 1):
-        archstat.analyze(LEAK_MODEL)
+        archstat.analyze(LEAK_MODEL, saved_for_backward=True)   # both forwards: the second is where it leaked
         if i == 1 or i % 10 == 0 or i == calls:
             gc.collect()
             points.append({"call": i, "rss_mib": rss_mib(), "gc_objects": len(gc.get_objects())})
@@ -56,8 +58,9 @@ def leak(calls: int) -> dict[str, Any]:
 
 
 STACK_CHILD = ("import sys; sys.path.insert(0, {benchmarks!r}); import archstat; "
-               "from residual_stack import INPUT, residual_stack; archstat.analyze(residual_stack(3000), INPUT)")
-HF_CHILD = "import archstat; archstat.analyze({spec!r})"
+               "from residual_stack import INPUT, residual_stack; "
+               "archstat.analyze(residual_stack(3000), INPUT, saved_for_backward=True)")
+HF_CHILD = "import archstat; archstat.analyze({spec!r}, saved_for_backward=True)"
 
 
 def peaks(runs: int) -> dict[str, Any]:

@@ -1,6 +1,11 @@
 """archstat against every peer, interleaved: thop, ptflops (both backends), torchinfo, fvcore,
 torchscan and FlopCounterMode on a real CPU forward, plus a bare meta forward.
 
+`archstat` is `archstat.analyze(model, inputs=x)` as a caller gets it: the one recorded forward.
+`archstat_saved` adds `saved_for_backward=True` (a second, train-mode forward, as `archstat summary`
+runs it); it is reported beside the targets (its cost over the default, and the peers' lead over
+it), not part of them.
+
     python benchmarks/bench_peers.py [--quick] [--runs 3] [--models a,b] [-o benchmarks/results/peers.json]
 
 Needs the `bench` extra (pip install archstat[bench]). A measurement, not a test: it prints
@@ -37,7 +42,7 @@ MODELS = ("efficientnet_b0", "convnext_tiny", "densenet121", "resnet50", "resnet
           "bert_base")
 BATCHES = (1, 32)
 PEERS = ("thop", "ptflops_pytorch", "ptflops_aten", "torchinfo", "fvcore", "torchscan", "flop_counter")
-TOOLS = ("archstat", "bare_meta", *PEERS)
+TOOLS = ("archstat", "archstat_saved", "bare_meta", *PEERS)
 MIN_LEAD = 1.5        # every peer at least 1.5x slower than archstat, in every run
 MAX_OVER_BARE = 1.2   # the aim: archstat within 1.2x a bare meta forward
 PACKAGES = ("torch", "thop", "ptflops", "torchinfo", "fvcore", "torchscan", "transformers")
@@ -89,6 +94,13 @@ def subject(name: str, model: nn.Module, meta_model: nn.Module, batch: int) -> S
 def run_archstat(s: Subject) -> int:
     inputs: Any = s.args[0] if s.args else s.kwargs
     return archstat.analyze(s.model, inputs=inputs).totals.macs
+
+
+def run_archstat_saved(s: Subject) -> int:
+    """The analysis with the saved-for-backward bytes too (a second, train-mode forward), as
+    `archstat summary` runs it: reported beside the default, not part of the targets."""
+    inputs: Any = s.args[0] if s.args else s.kwargs
+    return archstat.analyze(s.model, inputs=inputs, saved_for_backward=True).totals.macs
 
 
 def run_bare_meta(s: Subject) -> None:
@@ -160,7 +172,7 @@ def run_flop_counter(s: Subject) -> int:
 
 
 RUNNERS: dict[str, Callable[[Subject], int | None]] = {
-    "archstat": run_archstat, "bare_meta": run_bare_meta, "thop": run_thop,
+    "archstat": run_archstat, "archstat_saved": run_archstat_saved, "bare_meta": run_bare_meta, "thop": run_thop,
     "ptflops_pytorch": run_ptflops_pytorch, "ptflops_aten": run_ptflops_aten, "torchinfo": run_torchinfo,
     "fvcore": run_fvcore, "torchscan": run_torchscan, "flop_counter": run_flop_counter,
 }
@@ -221,6 +233,7 @@ def bench_cell(s: Subject, tools: Sequence[str], rounds: int, seed: int) -> dict
                 continue
             cell[tool]["samples_s"].append(seconds)
     base = cell["archstat"]["samples_s"]
+    saved = cell.get("archstat_saved", {}).get("samples_s")
     for tool in live:
         entry = cell[tool]
         if "failed" in entry:
@@ -231,6 +244,9 @@ def bench_cell(s: Subject, tools: Sequence[str], rounds: int, seed: int) -> dict
             ratios = [t / a for t, a in zip(entry["samples_s"], base, strict=True)]
             entry["ratio_per_round"] = ratios
             entry["ratio_median"] = statistics.median(ratios)
+        if tool in PEERS and saved and len(saved) == len(entry["samples_s"]):
+            entry["ratio_vs_saved_median"] = statistics.median(
+                t / a for t, a in zip(entry["samples_s"], saved, strict=True))
     return cell
 
 
@@ -271,18 +287,24 @@ def summarise(runs: Sequence[dict[str, Any]], models: Sequence[str], batches: Se
                     row[tool] = {"failed": failed}
                     continue
                 ratios = [e["ratio_median"] for e in entries]
+                if tool == "archstat_saved":
+                    row[tool] = {"over_archstat": ratios}
+                    continue
                 if tool == "bare_meta":
                     over = [1 / r for r in ratios]   # archstat / bare
                     row[tool] = {"archstat_over_bare": over, "within_aim": max(over) <= MAX_OVER_BARE}
                 else:
                     row[tool] = {"ratio_medians": ratios, "lowest": min(ratios), "pass": min(ratios) >= MIN_LEAD}
+                    vs_saved = [e["ratio_vs_saved_median"] for e in entries if "ratio_vs_saved_median" in e]
+                    if len(vs_saved) == len(entries):
+                        row[tool]["lowest_vs_saved"] = min(vs_saved)
             table[key] = row
     return table
 
 
 def print_table(summary: dict[str, Any], batch: int) -> None:
     print(f"\nbatch {batch}: peer time / archstat time (median of paired per-round ratios; lowest over runs)")
-    header = ["model", "archstat s", "archstat/bare", *PEERS]
+    header = ["model", "archstat s", "archstat/bare", *PEERS, "+saved/archstat", "lead with +saved"]
     print(" | ".join(header))
     for key, row in summary.items():
         if not key.endswith(f"batch {batch}"):
@@ -293,6 +315,10 @@ def print_table(summary: dict[str, Any], batch: int) -> None:
         for tool in PEERS:
             entry = row.get(tool, {})
             cells.append(f"{entry['lowest']:.1f}x" if "lowest" in entry else "failed")
+        over = row.get("archstat_saved", {}).get("over_archstat")
+        cells.append(f"{statistics.median(over):.2f}x" if over else "failed")
+        leads = [row[tool]["lowest_vs_saved"] for tool in PEERS if "lowest_vs_saved" in row.get(tool, {})]
+        cells.append(f"{min(leads):.1f}x" if leads else "-")
         print(" | ".join(cells))
 
 
