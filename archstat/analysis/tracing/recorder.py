@@ -13,7 +13,7 @@ receptive-field and cost observers all read that one `OpCall`.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils.hooks import RemovableHandle
 
 from archstat.analysis.ops.call import OpCall, named_args
 from archstat.analysis.ops.costs import FREE_OPS, Category, Cost, attention_macs, formula_for
@@ -158,11 +159,56 @@ def tensor_shapes(value: Any) -> tuple[Shape, ...]:
     return tuple(tuple(t.shape) for t in tensors_in(value))
 
 
-def _call_tensors(args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
-    """`tensors_in((args, kwargs))`, without the recursive calls for the two containers."""
-    found = tensors_in(args)
+# Schema types that never hold a tensor, once `Optional[...]` and `List[...]` are taken off.
+_TENSOR_FREE = frozenset({
+    "int", "SymInt", "bool", "number", "float", "complex", "str", "Device", "Layout", "ScalarType",
+    "MemoryFormat", "Generator", "QScheme", "Dimname", "AnyEnumType",
+})
+# Per op overload: the positions and names of the arguments whose schema type holds tensors
+# (`Tensor`, `Tensor?`, `Tensor[]`, `Tensor?[]`), the others being plainly tensor-free; None where
+# some type is neither (a generic `t`, a dict, a class), whose arguments are all searched.
+_TENSOR_ARGS: dict[Any, tuple[tuple[int, ...], frozenset[str]] | None] = {}
+
+
+def _holds_tensors(type_text: str) -> bool | None:
+    while type_text.endswith("]") and type_text.startswith(("Optional[", "List[")):
+        type_text = type_text[type_text.index("[") + 1:-1]
+    if type_text == "Tensor":
+        return True
+    return False if type_text in _TENSOR_FREE else None
+
+
+def _tensor_args(func: Any) -> tuple[tuple[int, ...], frozenset[str]] | None:
+    holds = [_holds_tensors(str(a.type)) for a in func._schema.arguments]
+    if None in holds:
+        return None
+    names = [a.name for a in func._schema.arguments]
+    return tuple(i for i, h in enumerate(holds) if h), frozenset(n for n, h in zip(names, holds, strict=True) if h)
+
+
+def _op_tensors(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
+    """`tensors_in((args, kwargs))` of an op's call, reading only the arguments its schema lets hold
+    tensors (PyTorch hands a dispatch mode arguments of the schema's types), not every int list."""
+    try:
+        spec = _TENSOR_ARGS[func]
+    except KeyError:
+        spec = _TENSOR_ARGS[func] = _tensor_args(func)
+    if spec is None:
+        return tensors_in((args, kwargs))
+    positions, names = spec
+    found: list[torch.Tensor] = []
+    for i in positions:
+        if i >= len(args):
+            break
+        value = args[i]
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif value is not None:
+            found.extend(tensors_in(value))
     if kwargs:
-        found.extend(tensors_in(kwargs))
+        for name, value in kwargs.items():
+            if name in names:
+                found.extend(tensors_in(value))
     return found
 
 
@@ -199,6 +245,7 @@ class _Recorder(MetaShortcuts):
         self.alloc_of: dict[int, tuple[int, StorageRef]] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
+        self.categories: dict[type, Category | None] = {}   # `_module_category`, per class met here
         # Receptive field per tensor object (views differ from their base: flatten ends it).
         self.fields: dict[int, tuple[weakref.ref[torch.Tensor], Field]] = {}
         # The op that made each tensor object (-1: a model input), for the data-flow graph.
@@ -327,10 +374,16 @@ class _Recorder(MetaShortcuts):
             is_leaf=self.leaf_flags.get(key, True),
             first_op=len(self.trace.ops),
             input_shapes=shapes,
-            category=_module_category(type(module)),
+            category=self._category(type(module)),
         )
         stack.append(len(self.trace.calls))
         self.trace.calls.append(record)
+
+    def _category(self, kind: type) -> Category | None:
+        category = self.categories.get(kind, _UNSEEN)
+        if category is _UNSEEN:
+            category = self.categories[kind] = _module_category(kind)
+        return category
 
     def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         record = self.trace.calls[self.stack.pop()]
@@ -357,7 +410,7 @@ class _Recorder(MetaShortcuts):
         named = named_args(func, args, kwargs)
         try:
             out = self.run(func, args, kwargs, named)
-            call = OpCall(func, func.overloadpacket, named, _call_tensors(args, kwargs), _outputs(out))
+            call = OpCall(func, func.overloadpacket, named, _op_tensors(func, args, kwargs), _outputs(out))
             index = len(self.trace.ops)
             in_keys = [_storage_key(t) for t in call.inputs]
             out_keys = [_storage_key(t) for t in call.outs]
@@ -432,11 +485,8 @@ def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
     modules = list(dict.fromkeys(model.modules())) if modules is None else modules
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
     recorder = kind(trace, leaf_flags)
-    handles = []
+    remove = _hooked(modules, recorder.pre_hook, recorder.post_hook)
     try:
-        for m in modules:
-            handles.append(m.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
-            handles.append(m.register_forward_hook(recorder.post_hook, with_kwargs=True))
         with recorder:
             try:
                 yield trace, recorder
@@ -444,5 +494,46 @@ def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
                 trace.failed_call = recorder.stack[-1] if recorder.stack else None
                 raise
     finally:
-        for h in handles:
-            h.remove()
+        remove()
+
+
+_REGISTER_PRE, _REGISTER_POST = nn.Module.register_forward_pre_hook, nn.Module.register_forward_hook
+
+
+def _hooked(modules: Sequence[nn.Module], pre_hook: Callable[..., None],
+            post_hook: Callable[..., None]) -> Callable[[], None]:
+    """A forward pre-hook and a forward hook, both given the call's kwargs, on every module in
+    `modules` (each once); returns what removes them all.
+
+    Each module's hook tables get what `register_forward_pre_hook(..., with_kwargs=True)` and
+    `register_forward_hook(..., with_kwargs=True)` put there, under one handle id for all of them
+    (an id need only be unique within a module's tables), without a `RemovableHandle` a hook: they
+    cost more than the hooks on a model of hundreds of modules. A module whose class registers
+    hooks its own way gets them through its own methods.
+    """
+    key = RemovableHandle.next_id
+    RemovableHandle.next_id += 1
+    tables: list[dict[int, Any]] = []
+    handles: list[RemovableHandle] = []
+    try:
+        for m in modules:
+            kind = type(m)
+            if kind.register_forward_pre_hook is _REGISTER_PRE and kind.register_forward_hook is _REGISTER_POST:
+                pre, pre_kwargs = m._forward_pre_hooks, m._forward_pre_hooks_with_kwargs
+                post, post_kwargs = m._forward_hooks, m._forward_hooks_with_kwargs
+                tables += (pre, pre_kwargs, post, post_kwargs)
+                pre[key], pre_kwargs[key], post[key], post_kwargs[key] = pre_hook, True, post_hook, True
+            else:
+                handles.append(m.register_forward_pre_hook(pre_hook, with_kwargs=True))
+                handles.append(m.register_forward_hook(post_hook, with_kwargs=True))
+    except BaseException:
+        _unhook(tables, key, handles)
+        raise
+    return lambda: _unhook(tables, key, handles)
+
+
+def _unhook(tables: Sequence[dict[int, Any]], key: int, handles: Sequence[RemovableHandle]) -> None:
+    for table in tables:
+        table.pop(key, None)
+    for h in handles:
+        h.remove()
