@@ -256,9 +256,29 @@ def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator
     try:
         yield
     finally:
+        plain: dict[type, bool] = {}
         for module, training in modes:
-            module.training = training
+            kind = type(module)
+            is_plain = plain.get(kind)
+            if is_plain is None:
+                is_plain = plain[kind] = _plain_mode(kind)
+            if is_plain:
+                if module.__dict__.get("training", _MISSING) is not training:
+                    object.__setattr__(module, "training", training)
+            else:
+                module.training = training
         for param, requires_grad in grads:
             if not isinstance(param, nn.UninitializedParameter):   # a lazy one refuses every call
                 param.requires_grad_(requires_grad)
         flags.restore()
+
+
+_MISSING = object()
+
+
+def _plain_mode(kind: type) -> bool:
+    """Whether `module.training = value` on a `kind` only stores the value in the instance's dict,
+    as `nn.Module.__setattr__` does for a plain attribute (no class's own `__setattr__`, no
+    descriptor named `training`): storing it directly is then the same, and a value already
+    there needs no storing."""
+    return kind.__setattr__ is nn.Module.__setattr__ and not hasattr(kind, "training")
