@@ -268,7 +268,8 @@ def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator
             else:
                 module.training = training
         for param, requires_grad in grads:
-            if not isinstance(param, nn.UninitializedParameter):   # a lazy one refuses every call
+            # a flag already as it was needs no call; a lazy parameter refuses every call
+            if param.requires_grad != requires_grad and not isinstance(param, nn.UninitializedParameter):
                 param.requires_grad_(requires_grad)
         flags.restore()
 
