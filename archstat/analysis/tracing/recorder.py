@@ -266,9 +266,6 @@ class _Recorder(MetaShortcuts):
             if key is not None:
                 self.weight_storages[key] = None
 
-    def is_weight(self, t: torch.Tensor) -> bool:
-        return self._is_weight(_storage_key(t))
-
     def _is_weight(self, key: int | None) -> bool:
         ref = self.weight_storages.get(key, _UNSEEN) if key is not None else _UNSEEN
         return ref is None or (ref is not _UNSEEN and not ref.expired())
@@ -287,10 +284,6 @@ class _Recorder(MetaShortcuts):
     def mark_input(self, t: torch.Tensor) -> None:
         """`t` is one of the model's inputs: the source of the data-flow graph."""
         self.producers[id(t)] = (weakref.ref(t), -1)
-
-    def producer_of(self, t: torch.Tensor) -> int | None:
-        entry = self.producers.get(id(t))
-        return entry[1] if entry is not None and entry[0]() is t else None
 
     def _made_by(self, tensors: Iterable[torch.Tensor]) -> tuple[int, ...]:
         """The ops that made `tensors` (-1: a model input), each once, in order."""
