@@ -14,6 +14,7 @@ from torch import nn
 from torch.func import functional_call
 
 from archstat.analysis.inputs import Call
+from archstat.analysis.tracing.fast_meta import empty
 
 
 class Slot(NamedTuple):
@@ -79,9 +80,8 @@ def _target_dtype(t: torch.Tensor, dtype: torch.dtype) -> torch.dtype:
 
 def _stand_in(t: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     if device.type == "meta":
-        stand_in = torch.empty(t.shape, device=device, dtype=dtype)
-    else:
-        stand_in = t.detach().to(device=device, dtype=dtype, copy=True)
+        return empty(t.shape, dtype, device, requires_grad=t.requires_grad and dtype.is_floating_point)
+    stand_in = t.detach().to(device=device, dtype=dtype, copy=True)
     return stand_in.requires_grad_(t.requires_grad and stand_in.is_floating_point())
 
 
