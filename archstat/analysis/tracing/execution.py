@@ -262,7 +262,7 @@ def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator
             is_plain = plain.get(kind)
             if is_plain is None:
                 is_plain = plain[kind] = _plain_mode(kind)
-            if is_plain:
+            if is_plain and type(training) is bool:
                 if module.__dict__.get("training", _MISSING) is not training:
                     object.__setattr__(module, "training", training)
             else:
@@ -278,8 +278,8 @@ _MISSING = object()
 
 
 def _plain_mode(kind: type) -> bool:
-    """Whether `module.training = value` on a `kind` only stores the value in the instance's dict,
-    as `nn.Module.__setattr__` does for a plain attribute (no class's own `__setattr__`, no
-    descriptor named `training`): storing it directly is then the same, and a value already
+    """Whether `module.training = flag` (a bool) on a `kind` only stores the flag in the instance's
+    dict, as `nn.Module.__setattr__` does for a plain value (no class's own `__setattr__`, no
+    descriptor named `training`): storing it directly is then the same, and a flag already
     there needs no storing."""
     return kind.__setattr__ is nn.Module.__setattr__ and not hasattr(kind, "training")
