@@ -381,7 +381,7 @@ class _Recorder(MetaShortcuts):
     def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         record = self.trace.calls[self.stack.pop()]
         first = _outputs(output)
-        record.output_shapes = tuple(tuple(t.shape) for t in first)
+        record.output_shapes = (tuple(first[0].shape),) if len(first) == 1 else tuple(tuple(t.shape) for t in first)
         record.output_sources = self._made_by(first)
         record.field = self.field_of(first[0]) if first else None
         if not record.is_leaf:
