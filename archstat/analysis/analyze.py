@@ -330,7 +330,9 @@ def _call_for(loaded: LoadedModel, input_shape: Sequence[int] | None, inputs: An
 def _materialize_lazy(model: nn.Module, label: str, call: Call, dtype: torch.dtype, tree: ModelTree) -> bool:
     """Give lazy modules (`nn.LazyLinear`, ...) their shapes by one forward where their tensors live;
     False where the model has none."""
-    if not any(isinstance(s.tensor, (nn.UninitializedParameter, nn.UninitializedBuffer)) for s in tree.slots):
+    # Per class, each once: isinstance against a Parameter class runs its metaclass's Python check.
+    if not any(issubclass(kind, (nn.UninitializedParameter, nn.UninitializedBuffer))
+               for kind in {type(s.tensor) for s in tree.slots}):
         return False
     lazy = [(name, t) for name, t in [*model.named_parameters(), *model.named_buffers()]
             if isinstance(t, (nn.UninitializedParameter, nn.UninitializedBuffer))]

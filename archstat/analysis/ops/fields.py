@@ -52,7 +52,10 @@ def window(fields: Sequence[Field], out: Tensor, /, *, weight: Tensor | None = N
         return Field.not_modelled("a window over fewer axes than the map has")
     kernel = kernel[-n:]
     strides = per_axis(stride, n)[-n:] if stride else kernel
-    return field.then(kernel, strides, per_axis(padding, n)[-n:], per_axis(dilation, n)[-n:])
+    pads = per_axis(padding, n)[-n:]
+    if all(k == 1 for k in kernel) and all(s == 1 for s in strides) and not any(pads):
+        return field  # a 1×1 window at stride 1 and no padding (a pointwise conv): `then` would give it back
+    return field.then(kernel, strides, pads, per_axis(dilation, n)[-n:])
 
 
 @rule(aten._adaptive_avg_pool2d, aten.adaptive_max_pool2d)
@@ -144,8 +147,8 @@ def propagate(call: OpCall, fields: Sequence[Field], inputs: Sequence[Tensor]) -
         return merge(fields)
     if out.dim() <= spatial:
         return Field.whole_input()  # the spatial axes were flattened away
-    trailing = tuple(out.shape[-spatial:])
+    trailing = out.shape[-spatial:]
     # Maps whose spatial size differs from the output's (a broadcast whole-input scale is fine).
-    if any(not f.whole and tuple(t.shape[-spatial:]) != trailing for t, f in zip(inputs, fields, strict=True)):
+    if any(not f.whole and t.shape[-spatial:] != trailing for t, f in zip(inputs, fields, strict=True)):
         return Field.not_modelled(f"{call.packet.__name__} changes the spatial size")
     return merge(fields)

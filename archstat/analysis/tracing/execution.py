@@ -14,6 +14,7 @@ from torch import nn
 from torch.func import functional_call
 
 from archstat.analysis.inputs import Call
+from archstat.analysis.tracing.fast_meta import empty
 
 
 class Slot(NamedTuple):
@@ -79,9 +80,8 @@ def _target_dtype(t: torch.Tensor, dtype: torch.dtype) -> torch.dtype:
 
 def _stand_in(t: torch.Tensor, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     if device.type == "meta":
-        stand_in = torch.empty(t.shape, device=device, dtype=dtype)
-    else:
-        stand_in = t.detach().to(device=device, dtype=dtype, copy=True)
+        return empty(t.shape, dtype, device, requires_grad=t.requires_grad and dtype.is_floating_point)
+    stand_in = t.detach().to(device=device, dtype=dtype, copy=True)
     return stand_in.requires_grad_(t.requires_grad and stand_in.is_floating_point())
 
 
@@ -256,9 +256,30 @@ def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator
     try:
         yield
     finally:
+        plain: dict[type, bool] = {}
         for module, training in modes:
-            module.training = training
+            kind = type(module)
+            is_plain = plain.get(kind)
+            if is_plain is None:
+                is_plain = plain[kind] = _plain_mode(kind)
+            if is_plain and type(training) is bool:
+                if module.__dict__.get("training", _MISSING) is not training:
+                    object.__setattr__(module, "training", training)
+            else:
+                module.training = training
         for param, requires_grad in grads:
-            if not isinstance(param, nn.UninitializedParameter):   # a lazy one refuses every call
+            # a flag already as it was needs no call; a lazy parameter refuses every call
+            if param.requires_grad != requires_grad and not isinstance(param, nn.UninitializedParameter):
                 param.requires_grad_(requires_grad)
         flags.restore()
+
+
+_MISSING = object()
+
+
+def _plain_mode(kind: type) -> bool:
+    """Whether `module.training = flag` (a bool) on a `kind` only stores the flag in the instance's
+    dict, as `nn.Module.__setattr__` does for a plain value (no class's own `__setattr__`, no
+    descriptor named `training`): storing it directly is then the same, and a flag already
+    there needs no storing."""
+    return kind.__setattr__ is nn.Module.__setattr__ and not hasattr(kind, "training")

@@ -35,8 +35,16 @@ def shortcut(*overloads: Any) -> Callable[[S], S]:
     return registering(_META_SHORTCUTS, overloads)
 
 
+def empty(shape: Sequence[int], dtype: torch.dtype, device: Any, *, requires_grad: bool = False) -> Tensor:
+    """`torch.empty(shape, ...)` with the sizes as separate arguments, which PyTorch parses in about
+    half the time of one sequence (a `torch.Size` most of all); the same tensor."""
+    if not shape:
+        return torch.empty((), dtype=dtype, device=device, requires_grad=requires_grad)
+    return torch.empty(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def _empty(shape: Sequence[int], like: Tensor, dtype: torch.dtype | None = None) -> Tensor:
-    return torch.empty(tuple(shape), dtype=dtype or like.dtype, device=like.device)
+    return empty(shape, dtype or like.dtype, like.device)
 
 
 @shortcut(aten.empty_like.default)
@@ -51,8 +59,8 @@ def _batch_norm(*, input: Tensor, training: bool = False, **_: Any) -> tuple[Ten
     channels = (input.shape[1] if training else 0,)
     return (
         _empty(input.shape, input),
-        torch.empty(channels, dtype=torch.float32, device=input.device),
-        torch.empty(channels, dtype=torch.float32, device=input.device),
+        empty(channels, torch.float32, input.device),
+        empty(channels, torch.float32, input.device),
     )
 
 
@@ -152,7 +160,7 @@ register(_META_SHORTCUTS, (aten.max_pool2d.default, aten.avg_pool2d.default, ate
 @shortcut(aten.max_pool2d_with_indices.default)
 def _pool_with_indices(**args: Any) -> tuple[Tensor, Tensor] | None:
     out = _pool(**args)
-    return None if out is None else (out, torch.empty(out.shape, dtype=torch.int64, device=out.device))
+    return None if out is None else (out, empty(out.shape, torch.int64, out.device))
 
 
 @shortcut(aten._adaptive_avg_pool2d.default)

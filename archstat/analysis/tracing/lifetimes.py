@@ -107,8 +107,9 @@ class _LiveBytes(MetaShortcuts):
 def saved_for_backward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device, *,
                        tree: ModelTree | None = None,
                        tensors: Mapping[int, torch.Tensor] | None = None) -> tuple[int, str]:
-    """Bytes of the tensors autograd saves for backward in one forward, and the mode used."""
-    measured = training_forward(model, inputs, dtype, device, tree=tree, tensors=tensors)
+    """Bytes of the tensors autograd saves for backward in one forward, and the mode used (the
+    forward of `training_forward`, without following the live peak)."""
+    measured = _training_forward(model, inputs, dtype, device, tree, tensors, live_peak=False)
     return measured.saved_bytes, measured.mode
 
 
@@ -124,12 +125,21 @@ def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device:
     where the caller has it. Training mode first; if the model cannot run a training forward at
     this input (batch norm on a single value per channel), eval mode.
     """
+    return _training_forward(model, inputs, dtype, device, tree, tensors, live_peak=True)
+
+
+def _training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device: torch.device,
+                      tree: ModelTree | None, tensors: Mapping[int, torch.Tensor] | None, *,
+                      live_peak: bool) -> TrainingForward:
+    """`training_forward`; without `live_peak`, the forward runs under the meta shortcuts alone
+    (`peak_bytes` is then 0): the saved tensors are the same."""
     tree = tree or ModelTree.of(model)
     if tensors is None:
         tensors = stand_ins(tree, device, dtype, fresh=True)
         assert tensors is not None
     weights = {_storage_id(t) for t in tensors.values()}
     saved: dict[int, int] = {}
+    live: _LiveBytes | None = None
 
     # Autograd gets the storage key, not the tensor: holding the tensor in the graph would keep this
     # forward's whole graph alive after the call (no backward runs here, so nothing is unpacked).
@@ -139,11 +149,13 @@ def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device:
     held: list[torch.UntypedStorage] = []
 
     def pack(t: torch.Tensor) -> int:
-        key = _storage_id(t)
+        storage = t.untyped_storage()
+        key = int(storage._cdata)
         if key not in weights and key not in saved:
-            saved[key] = t.untyped_storage().nbytes()
-            held.append(t.untyped_storage())
-            live.pin(key)
+            saved[key] = storage.nbytes()
+            held.append(storage)
+            if live is not None:
+                live.pin(key)
         return key
 
     def unpack(key: int) -> torch.Tensor:
@@ -154,9 +166,10 @@ def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device:
         for mode in ("train", "eval"):
             model.train(mode == "train")
             saved.clear()
-            live = _LiveBytes(given, weights)
+            live = _LiveBytes(given, weights) if live_peak else None
+            shortcuts = live if live is not None else MetaShortcuts()
             try:
-                with torch.enable_grad(), saved_tensors_hooks(pack, unpack), live:
+                with torch.enable_grad(), saved_tensors_hooks(pack, unpack), shortcuts:
                     output = run_model(model, None, inputs)
             except (ValueError, RuntimeError):
                 if mode == "eval":
@@ -165,5 +178,5 @@ def training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device:
             finally:
                 held.clear()
             del output
-            return TrainingForward(sum(saved.values()), live.peak, mode)
+            return TrainingForward(sum(saved.values()), live.peak if live is not None else 0, mode)
     raise AssertionError("unreachable")

@@ -12,9 +12,8 @@ receptive-field and cost observers all read that one `OpCall`.
 
 from __future__ import annotations
 
-import itertools
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils.hooks import RemovableHandle
 
 from archstat.analysis.ops.call import OpCall, named_args
 from archstat.analysis.ops.costs import FREE_OPS, Category, Cost, attention_macs, formula_for
@@ -48,11 +48,16 @@ MODULE_CATEGORIES: tuple[tuple[type[nn.Module], Category], ...] = (
 _CATEGORY_OF_CLASS: weakref.WeakKeyDictionary[type, Category | None] = weakref.WeakKeyDictionary()
 
 
+_UNSEEN: Any = object()
+
+
 def _module_category(kind: type) -> Category | None:
     """The category a module class imposes on its inner ops (`MODULE_CATEGORIES`), found once per class."""
-    if kind not in _CATEGORY_OF_CLASS:
-        _CATEGORY_OF_CLASS[kind] = next((c for base, c in MODULE_CATEGORIES if issubclass(kind, base)), None)
-    return _CATEGORY_OF_CLASS[kind]
+    category = _CATEGORY_OF_CLASS.get(kind, _UNSEEN)
+    if category is _UNSEEN:
+        category = _CATEGORY_OF_CLASS[kind] = next(
+            (c for base, c in MODULE_CATEGORIES if issubclass(kind, base)), None)
+    return category
 
 
 @dataclass(slots=True)
@@ -154,6 +159,77 @@ def tensor_shapes(value: Any) -> tuple[Shape, ...]:
     return tuple(tuple(t.shape) for t in tensors_in(value))
 
 
+# Schema types that never hold a tensor, once `Optional[...]` and `List[...]` are taken off.
+_TENSOR_FREE = frozenset({
+    "int", "SymInt", "bool", "number", "float", "complex", "str", "Device", "Layout", "ScalarType",
+    "MemoryFormat", "Generator", "QScheme", "Dimname", "AnyEnumType",
+})
+# Per op overload: the positions and names of the arguments whose schema type holds tensors
+# (`Tensor`, `Tensor?`, `Tensor[]`, `Tensor?[]`), the others being plainly tensor-free; None where
+# some type is neither (a generic `t`, a dict, a class), whose arguments are all searched.
+_TENSOR_ARGS: dict[Any, tuple[tuple[int, ...], frozenset[str]] | None] = {}
+
+
+def _holds_tensors(type_text: str) -> bool | None:
+    while type_text.endswith("]") and type_text.startswith(("Optional[", "List[")):
+        type_text = type_text[type_text.index("[") + 1:-1]
+    if type_text == "Tensor":
+        return True
+    return False if type_text in _TENSOR_FREE else None
+
+
+def _tensor_args(func: Any) -> tuple[tuple[int, ...], frozenset[str]] | None:
+    holds = [_holds_tensors(str(a.type)) for a in func._schema.arguments]
+    if None in holds:
+        return None
+    names = [a.name for a in func._schema.arguments]
+    return tuple(i for i, h in enumerate(holds) if h), frozenset(n for n, h in zip(names, holds, strict=True) if h)
+
+
+def _op_tensors(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[torch.Tensor]:
+    """`tensors_in((args, kwargs))` of an op's call, reading only the arguments its schema lets hold
+    tensors (PyTorch hands a dispatch mode arguments of the schema's types), not every int list."""
+    try:
+        spec = _TENSOR_ARGS[func]
+    except KeyError:
+        spec = _TENSOR_ARGS[func] = _tensor_args(func)
+    if spec is None:
+        return tensors_in((args, kwargs))
+    positions, names = spec
+    found: list[torch.Tensor] = []
+    for i in positions:
+        if i >= len(args):
+            break
+        value = args[i]
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif value is not None:
+            found.extend(tensors_in(value))
+    if kwargs:
+        for name, value in kwargs.items():
+            if name in names:
+                found.extend(tensors_in(value))
+    return found
+
+
+def _outputs(out: Any) -> list[torch.Tensor]:
+    """`tensors_in(out)`, a single tensor (most ops and modules return one) settled at once."""
+    return [out] if isinstance(out, torch.Tensor) else tensors_in(out)
+
+
+# Per op overload: whether each of its returns is a new tensor (the schema marks no alias); an
+# output past the last return (a `Tensor[]` return) is read as that last one.
+_ALLOCATES: dict[Any, tuple[bool, ...]] = {}
+
+
+def _allocates(func: Any) -> tuple[bool, ...]:
+    found = _ALLOCATES.get(func)
+    if found is None:
+        # No declared return: anything the op hands back anyway is new.
+        found = _ALLOCATES[func] = tuple(r.alias_info is None for r in func._schema.returns) or (True,)
+    return found
+
+
 class CollapsedError(RuntimeError):
     """An op turned a non-empty input into an empty output."""
 
@@ -163,12 +239,13 @@ class _Recorder(MetaShortcuts):
         super().__init__()
         self.trace = trace
         self.stack: list[int] = []
-        self.calls_of: dict[int, Iterator[int]] = {}
+        self.calls_of: dict[int, int] = {}   # id(module) -> its calls so far
         # Storage identity -> allocation id, with a weak reference to tell a live storage from a
         # freed one whose address a later tensor (even one made outside the trace) reuses.
         self.alloc_of: dict[int, tuple[int, StorageRef]] = {}
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
+        self.categories: dict[type, Category | None] = {}   # `_module_category`, per class met here
         # Receptive field per tensor object (views differ from their base: flatten ends it).
         self.fields: dict[int, tuple[weakref.ref[torch.Tensor], Field]] = {}
         # The op that made each tensor object (-1: a model input), for the data-flow graph.
@@ -176,6 +253,9 @@ class _Recorder(MetaShortcuts):
         # Storages of parameters and buffers (None: alive throughout) and of values made from them
         # alone (W.t().contiguous(), a cast), to tell a weight's product from two activations'.
         self.weight_storages: dict[int, StorageRef | None] = {}
+
+    # An op's observers share its tensors' storage keys (`_storage_key`, None: no storage) and one
+    # weak reference per output, each made once per op.
 
     # -- weights ------------------------------------------------------------------------------
 
@@ -186,20 +266,16 @@ class _Recorder(MetaShortcuts):
             if key is not None:
                 self.weight_storages[key] = None
 
-    def is_weight(self, t: torch.Tensor) -> bool:
-        key = _storage_key(t)
-        if key is None or key not in self.weight_storages:
-            return False
-        ref = self.weight_storages[key]
-        return ref is None or not ref.expired()
+    def _is_weight(self, key: int | None) -> bool:
+        ref = self.weight_storages.get(key, _UNSEEN) if key is not None else _UNSEEN
+        return ref is None or (ref is not _UNSEEN and not ref.expired())
 
-    def observe_weights(self, call: OpCall) -> bool:
+    def observe_weights(self, call: OpCall, in_keys: Sequence[int | None], out_keys: Sequence[int | None]) -> bool:
         """Whether an input is a weight; the outputs of an op that read weights alone are weights."""
-        weights = [self.is_weight(t) for t in call.inputs]
+        weights = [self._is_weight(key) for key in in_keys]
         if weights and all(weights):
-            for t in call.outs:
-                key = _storage_key(t)
-                if key is not None and not self.is_weight(t):
+            for t, key in zip(call.outs, out_keys, strict=True):
+                if key is not None and not self._is_weight(key):
                     self.weight_storages[key] = StorageRef(t.untyped_storage())
         return any(weights)
 
@@ -209,16 +285,21 @@ class _Recorder(MetaShortcuts):
         """`t` is one of the model's inputs: the source of the data-flow graph."""
         self.producers[id(t)] = (weakref.ref(t), -1)
 
-    def producer_of(self, t: torch.Tensor) -> int | None:
-        entry = self.producers.get(id(t))
-        return entry[1] if entry is not None and entry[0]() is t else None
+    def _made_by(self, tensors: Iterable[torch.Tensor]) -> tuple[int, ...]:
+        """The ops that made `tensors` (-1: a model input), each once, in order."""
+        producers = self.producers
+        found = []
+        for t in tensors:
+            entry = producers.get(id(t))
+            if entry is not None and entry[0]() is t:
+                found.append(entry[1])
+        return tuple(dict.fromkeys(found)) if len(found) > 1 else tuple(found)
 
-    def observe_flow(self, call: OpCall, index: int) -> None:
+    def observe_flow(self, call: OpCall, index: int, refs: Sequence[weakref.ref[torch.Tensor]]) -> None:
         """The ops this one read from; then this op is the producer of its outputs."""
-        sources = (self.producer_of(t) for t in call.inputs)
-        self.trace.op_sources.append(tuple(dict.fromkeys(s for s in sources if s is not None)))
-        for t in call.outs:
-            self.producers[id(t)] = (weakref.ref(t), index)
+        self.trace.op_sources.append(self._made_by(call.inputs))
+        for t, ref in zip(call.outs, refs, strict=True):
+            self.producers[id(t)] = (ref, index)
 
     # -- receptive fields ---------------------------------------------------------------------
 
@@ -229,27 +310,39 @@ class _Recorder(MetaShortcuts):
         entry = self.fields.get(id(t))
         return entry[1] if entry is not None and entry[0]() is t else None
 
-    def observe_field(self, call: OpCall) -> None:
+    def observe_field(self, call: OpCall, refs: Sequence[weakref.ref[torch.Tensor]]) -> None:
         """The outputs' field, from the inputs that carry one (see `ops.fields`)."""
-        carrying = [(t, f) for t in call.inputs if (f := self.field_of(t)) is not None]
-        if not carrying or not call.outs:
+        fields = self.fields
+        carriers: list[torch.Tensor] = []
+        carried: list[Field] = []
+        for t in call.inputs:
+            entry = fields.get(id(t))
+            if entry is not None and entry[0]() is t and entry[1] is not None:
+                carriers.append(t)
+                carried.append(entry[1])
+        if not carried or not call.outs:
             return
-        field = propagate(call, [f for _, f in carrying], [t for t, _ in carrying])
-        for t in call.outs:
-            self.set_field(t, field)
+        field = propagate(call, carried, carriers)
+        for t, ref in zip(call.outs, refs, strict=True):
+            fields[id(t)] = (ref, field)
 
     # -- allocations --------------------------------------------------------------------------
 
     def allocate(self, t: torch.Tensor, op_index: int) -> None:
         key = _storage_key(t)
-        if key is None:
-            return
-        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageRef(t.untyped_storage()))
-        self.trace.alloc_bytes.append(t.untyped_storage().nbytes())
+        if key is not None:
+            self._allocate(t, key, op_index)
+
+    def _allocate(self, t: torch.Tensor, key: int, op_index: int) -> None:
+        storage = t.untyped_storage()
+        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageRef(storage))
+        self.trace.alloc_bytes.append(storage.nbytes())
         self.trace.alloc_op.append(op_index)
 
     def alloc_id(self, t: torch.Tensor) -> int | None:
-        key = _storage_key(t)
+        return self._alloc_id(_storage_key(t))
+
+    def _alloc_id(self, key: int | None) -> int | None:
         entry = self.alloc_of.get(key) if key is not None else None
         if entry is None or entry[1].expired():
             return None
@@ -258,26 +351,38 @@ class _Recorder(MetaShortcuts):
     # -- module calls -------------------------------------------------------------------------
 
     def pre_hook(self, module: nn.Module, args: Any, kwargs: Any) -> None:
-        calls = self.calls_of.setdefault(id(module), itertools.count())
+        key = id(module)
+        call = self.calls_of.get(key, 0)
+        self.calls_of[key] = call + 1
+        if not kwargs and len(args) == 1 and isinstance(args[0], torch.Tensor):
+            shapes: tuple[Shape, ...] = (tuple(args[0].shape),)   # most modules take one tensor
+        else:
+            shapes = tensor_shapes((args, kwargs))
+        stack = self.stack
         record = CallRecord(
             module=module,
-            depth=len(self.stack),
-            parent=self.stack[-1] if self.stack else -1,
-            call=next(calls),
-            is_leaf=self.leaf_flags.get(id(module), True),
+            depth=len(stack),
+            parent=stack[-1] if stack else -1,
+            call=call,
+            is_leaf=self.leaf_flags.get(key, True),
             first_op=len(self.trace.ops),
-            input_shapes=tensor_shapes((args, kwargs)),
-            category=_module_category(type(module)),
+            input_shapes=shapes,
+            category=self._category(type(module)),
         )
-        self.stack.append(len(self.trace.calls))
+        stack.append(len(self.trace.calls))
         self.trace.calls.append(record)
+
+    def _category(self, kind: type) -> Category | None:
+        category = self.categories.get(kind, _UNSEEN)
+        if category is _UNSEEN:
+            category = self.categories[kind] = _module_category(kind)
+        return category
 
     def post_hook(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
         record = self.trace.calls[self.stack.pop()]
-        first = tensors_in(output)
-        record.output_shapes = tuple(tuple(t.shape) for t in first)
-        made_by = (self.producer_of(t) for t in first)
-        record.output_sources = tuple(dict.fromkeys(s for s in made_by if s is not None))
+        first = _outputs(output)
+        record.output_shapes = (tuple(first[0].shape),) if len(first) == 1 else tuple(tuple(t.shape) for t in first)
+        record.output_sources = self._made_by(first)
         record.field = self.field_of(first[0]) if first else None
         if not record.is_leaf:
             return
@@ -298,32 +403,39 @@ class _Recorder(MetaShortcuts):
         named = named_args(func, args, kwargs)
         try:
             out = self.run(func, args, kwargs, named)
-            call = OpCall(func, func.overloadpacket, named, tensors_in((args, kwargs)), tensors_in(out))
+            call = OpCall(func, func.overloadpacket, named, _op_tensors(func, args, kwargs), _outputs(out))
             index = len(self.trace.ops)
-            self.observe_memory(call, index)
+            in_keys = [_storage_key(t) for t in call.inputs]
+            out_keys = [_storage_key(t) for t in call.outs]
+            refs = [weakref.ref(t) for t in call.outs]
+            self.observe_memory(call, index, in_keys, out_keys)
             if self.fields:
-                self.observe_field(call)
-            self.observe_cost(call, index)   # may need values the meta device lacks (roi_align's grid)
-            self.observe_flow(call, index)
+                self.observe_field(call, refs)
+            # may need values the meta device lacks (roi_align's grid)
+            self.observe_cost(call, index, in_keys, out_keys)
+            self.observe_flow(call, index, refs)
         except BaseException:
             if self.trace.failed_op is None:
                 self.trace.failed_op = func.overloadpacket
             raise
         return out
 
-    def observe_memory(self, call: OpCall, index: int) -> None:
+    def observe_memory(self, call: OpCall, index: int, in_keys: Sequence[int | None],
+                       out_keys: Sequence[int | None]) -> None:
         """Last use of every input's allocation; a new allocation for each output the schema does not alias."""
-        for t in call.inputs:
-            alloc = self.alloc_id(t)
+        last_use = self.trace.last_use
+        for key in in_keys:
+            alloc = self._alloc_id(key)
             if alloc is not None:
-                self.trace.last_use[alloc] = index
-        returns = call.func._schema.returns
-        for i, t in enumerate(call.outs):
-            alias = returns[min(i, len(returns) - 1)].alias_info if returns else None
-            if alias is None:
-                self.allocate(t, index)
+                last_use[alloc] = index
+        allocates = _allocates(call.func)
+        last = len(allocates) - 1
+        for i, (t, key) in enumerate(zip(call.outs, out_keys, strict=True)):
+            if key is not None and allocates[min(i, last)]:
+                self._allocate(t, key, index)
 
-    def observe_cost(self, call: OpCall, index: int) -> None:
+    def observe_cost(self, call: OpCall, index: int, in_keys: Sequence[int | None],
+                     out_keys: Sequence[int | None]) -> None:
         """The op's cost (see `ops.costs`), charged to the innermost open module call."""
         at = self.stack[-1] if self.stack else -1
         record = self.trace.calls[at] if at >= 0 else None
@@ -340,13 +452,13 @@ class _Recorder(MetaShortcuts):
                     f"{call.packet.__name__} turned {_fmt(call.inputs[0].shape)} into {_fmt(call.outs[0].shape)}"
                 )
         supported = entry is not None or call.packet in FREE_OPS
-        weighted = self.observe_weights(call) if self.weight_storages else False
+        weighted = self.observe_weights(call, in_keys, out_keys) if self.weight_storages else False
         shared = attention_macs(call.packet, cost, weighted, call.args) if cost is not None and entry is not None \
             and entry[0] == "linear" else 0
         self.trace.ops.append(OpRecord(call.packet.__name__, at, category, cost, supported, shared))
 
         if record is not None and call.outs and not record.is_leaf:
-            alloc = self.alloc_id(call.outs[0])
+            alloc = self._alloc_id(out_keys[0])
             if alloc is not None and self.trace.alloc_op[alloc] == index and alloc not in self.counted:
                 self.counted.add(alloc)
                 record.own_op_bytes += self.trace.alloc_bytes[alloc]
@@ -366,11 +478,8 @@ def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
     modules = list(dict.fromkeys(model.modules())) if modules is None else modules
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
     recorder = kind(trace, leaf_flags)
-    handles = []
+    remove = _hooked(modules, recorder.pre_hook, recorder.post_hook)
     try:
-        for m in modules:
-            handles.append(m.register_forward_pre_hook(recorder.pre_hook, with_kwargs=True))
-            handles.append(m.register_forward_hook(recorder.post_hook, with_kwargs=True))
         with recorder:
             try:
                 yield trace, recorder
@@ -378,5 +487,46 @@ def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
                 trace.failed_call = recorder.stack[-1] if recorder.stack else None
                 raise
     finally:
-        for h in handles:
-            h.remove()
+        remove()
+
+
+_REGISTER_PRE, _REGISTER_POST = nn.Module.register_forward_pre_hook, nn.Module.register_forward_hook
+
+
+def _hooked(modules: Sequence[nn.Module], pre_hook: Callable[..., None],
+            post_hook: Callable[..., None]) -> Callable[[], None]:
+    """A forward pre-hook and a forward hook, both given the call's kwargs, on every module in
+    `modules` (each once); returns what removes them all.
+
+    Each module's hook tables get what `register_forward_pre_hook(..., with_kwargs=True)` and
+    `register_forward_hook(..., with_kwargs=True)` put there, under one handle id for all of them
+    (an id need only be unique within a module's tables), without a `RemovableHandle` a hook: they
+    cost more than the hooks on a model of hundreds of modules. A module whose class registers
+    hooks its own way gets them through its own methods.
+    """
+    key = RemovableHandle.next_id
+    RemovableHandle.next_id += 1
+    tables: list[dict[int, Any]] = []
+    handles: list[RemovableHandle] = []
+    try:
+        for m in modules:
+            kind = type(m)
+            if kind.register_forward_pre_hook is _REGISTER_PRE and kind.register_forward_hook is _REGISTER_POST:
+                pre, pre_kwargs = m._forward_pre_hooks, m._forward_pre_hooks_with_kwargs
+                post, post_kwargs = m._forward_hooks, m._forward_hooks_with_kwargs
+                tables += (pre, pre_kwargs, post, post_kwargs)
+                pre[key], pre_kwargs[key], post[key], post_kwargs[key] = pre_hook, True, post_hook, True
+            else:
+                handles.append(m.register_forward_pre_hook(pre_hook, with_kwargs=True))
+                handles.append(m.register_forward_hook(post_hook, with_kwargs=True))
+    except BaseException:
+        _unhook(tables, key, handles)
+        raise
+    return lambda: _unhook(tables, key, handles)
+
+
+def _unhook(tables: Sequence[dict[int, Any]], key: int, handles: Sequence[RemovableHandle]) -> None:
+    for table in tables:
+        table.pop(key, None)
+    for h in handles:
+        h.remove()
