@@ -13,7 +13,7 @@ from torch import nn
 from archstat.analysis import analyze
 from archstat.analysis.inputs import Call, InputSpec, materialize
 from archstat.analysis.rf.verify import verify_fields
-from archstat.analysis.tracing.execution import GlobalFlags
+from archstat.analysis.tracing.execution import GlobalFlags, ModelTree, set_mode
 from archstat.analysis.tracing.lifetimes import saved_for_backward
 from archstat.measure.latency import measure_latency
 from archstat.studies import check
@@ -169,3 +169,29 @@ def test_state_comes_back_when_rf_verify_fails(build: Callable[[], Mixed]) -> No
     with pytest.raises(RuntimeError, match="injected failure"):
         verify_fields(model, analysis)
     assert state(model) == before
+
+
+class KeepsBnFrozen(nn.Module):
+    """A model whose own `train` keeps its batch norm in eval: the way models freeze statistics."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)
+
+    def train(self, mode: bool = True) -> KeepsBnFrozen:
+        super().train(mode)
+        self.bn.eval()
+        return self
+
+
+@pytest.mark.parametrize("factory", [train_root_frozen_bn, eval_root_training_child, KeepsBnFrozen])
+@pytest.mark.parametrize("training", [True, False])
+def test_set_mode_leaves_every_flag_as_model_train_does(factory: Callable[[], nn.Module], training: bool) -> None:
+    """The direct flag store sets exactly what `model.train(mode)` sets; a class with its own `train`
+    is called (its batch norm stays frozen)."""
+    expected, given = factory(), factory()
+    expected.train(training)
+    set_mode(given, ModelTree.of(given), training)
+    assert [m.training for m in given.modules()] == [m.training for m in expected.modules()]
+    if isinstance(given, KeepsBnFrozen):
+        assert given.training is training and given.bn.training is False

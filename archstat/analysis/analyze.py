@@ -42,6 +42,7 @@ from archstat.analysis.tracing.execution import (
     dense_encoders,
     preserved_state,
     run_model,
+    set_mode,
     stand_ins,
     swapped,
 )
@@ -277,7 +278,7 @@ def _analyze_loaded(model: nn.Module, label: str, call: Call, default: bool, dty
     trace = Trace()
     try:
         with preserved_state(model, tree):
-            model.eval()
+            set_mode(model, tree, False)   # model.eval()
             if _materialize_lazy(model, label, call, dtype, tree):
                 tree = ModelTree.of(model)   # the lazy tensors have their shapes now
             tensors = stand_ins(tree, device, dtype)

@@ -58,6 +58,23 @@ class ModelTree:
         return list({id(s.tensor): s.tensor for s in self.slots if not s.parameter}.values())
 
 
+def set_mode(model: nn.Module, tree: ModelTree, training: bool) -> None:
+    """`model.train(training)`: where no module's class has its own `train` and each flag is a
+    plain attribute (`_plain_mode`), the flags that differ are stored directly, which is all
+    `nn.Module.train` would do over the same modules; otherwise `model.train(training)` itself."""
+    plain: dict[type, bool] = {}
+    for module in tree.modules:
+        kind = type(module)
+        if kind not in plain:
+            plain[kind] = kind.train is nn.Module.train and _plain_mode(kind)
+        if not plain[kind]:
+            model.train(training)
+            return
+    for module in tree.modules:
+        if module.__dict__.get("training", _MISSING) is not training:
+            object.__setattr__(module, "training", training)
+
+
 def stand_ins(tree: ModelTree, device: torch.device, dtype: torch.dtype, *,
               fresh: bool = False) -> dict[int, torch.Tensor] | None:
     """`override_tensors` by identity: a stand-in per parameter and buffer, keyed by `id` of the

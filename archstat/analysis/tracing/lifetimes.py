@@ -12,7 +12,7 @@ from torch import nn
 from torch.autograd.graph import saved_tensors_hooks
 
 from archstat.analysis.inputs import Call, tensors_of
-from archstat.analysis.tracing.execution import ModelTree, preserved_state, run_model, stand_ins, swapped
+from archstat.analysis.tracing.execution import ModelTree, preserved_state, run_model, set_mode, stand_ins, swapped
 from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.recorder import StorageRef, Trace
 
@@ -164,7 +164,7 @@ def _training_forward(model: nn.Module, inputs: Call, dtype: torch.dtype, device
     given = tensors_of(inputs)
     with preserved_state(model, tree), swapped(tree, tensors):
         for mode in ("train", "eval"):
-            model.train(mode == "train")
+            set_mode(model, tree, mode == "train")   # model.train(...)
             saved.clear()
             live = _LiveBytes(given, weights) if live_peak else None
             shortcuts = live if live is not None else MetaShortcuts()
