@@ -395,7 +395,10 @@ def _assemble(
     shared = [False] * n
     for i, call in enumerate(calls):
         shared[i] = call.call > 0
-        for p in dict.fromkeys(p for p in call.module._parameters.values() if p is not None):
+        own = call.module._parameters
+        if not own:
+            continue
+        for p in dict.fromkeys(p for p in own.values() if p is not None):
             if id(p) in seen:
                 shared[i] = True
                 continue
@@ -406,13 +409,15 @@ def _assemble(
 
     activation = [c.output_bytes + c.own_op_bytes for c in calls]
     params, trainable, param_bytes = own_params[:], own_trainable[:], own_param_bytes[:]
+    zero = [0] * len(CATEGORIES)
     for i in range(n - 1, 0, -1):
         parent = calls[i].parent
         if parent < 0:
             continue
-        for c in range(len(CATEGORIES)):
-            macs[parent][c] += macs[i][c]
-            flops[parent][c] += flops[i][c]
+        if macs[i] != zero:
+            macs[parent] = [a + b for a, b in zip(macs[parent], macs[i], strict=True)]
+        if flops[i] != zero:
+            flops[parent] = [a + b for a, b in zip(flops[parent], flops[i], strict=True)]
         activation[parent] += activation[i]
         params[parent] += params[i]
         trainable[parent] += trainable[i]
@@ -500,6 +505,8 @@ def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:
 
 
 def _categories(macs: Sequence[int], flops: Sequence[int]) -> dict[str, CategoryCost]:
+    if not any(macs) and not any(flops):
+        return {}
     return {
         name: CategoryCost(macs[i], flops[i])
         for i, name in enumerate(CATEGORIES)
