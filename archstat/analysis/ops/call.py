@@ -12,8 +12,7 @@ a parameter the value it means when absent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import torch
 
@@ -21,9 +20,9 @@ Value = TypeVar("Value")
 Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True, slots=True)
-class OpCall:
-    """An executed op: the overload, its packet, its arguments by schema name, tensors in and out."""
+class OpCall(NamedTuple):
+    """An executed op: the overload, its packet, its arguments by schema name, tensors in and out
+    (a named tuple: one is made per op, in a third of a frozen dataclass's time)."""
 
     func: Any                        # torch._ops.OpOverload, e.g. aten.convolution.default
     packet: Any                      # torch._ops.OpOverloadPacket, e.g. aten.convolution
