@@ -50,7 +50,7 @@ from archstat.analysis.tracing.fast_meta import MetaShortcuts
 from archstat.analysis.tracing.lazy_dynamo import dynamo_deferred
 from archstat.analysis.tracing.lifetimes import peak_live_bytes
 from archstat.analysis.tracing.lifetimes import saved_for_backward as measure_saved
-from archstat.analysis.tracing.recorder import CallRecord, CollapsedError, Trace, recording, tensors_in
+from archstat.analysis.tracing.recorder import CollapsedError, Trace, recording, tensors_in
 from archstat.analysis.training import GPU_MEMORY_GIB, TrainingSetup, train_step
 from archstat.errors import (
     ArchstatError,
@@ -398,13 +398,16 @@ def _assemble(
         own = call.module._parameters
         if not own:
             continue
-        for p in dict.fromkeys(p for p in own.values() if p is not None):
+        for p in (own.values() if len(own) == 1 else dict.fromkeys(own.values())):   # each once
+            if p is None:
+                continue
             if id(p) in seen:
                 shared[i] = True
                 continue
             seen.add(id(p))
-            own_params[i] += p.numel()
-            own_trainable[i] += p.numel() if p.requires_grad else 0
+            numel = p.numel()
+            own_params[i] += numel
+            own_trainable[i] += numel if p.requires_grad else 0
             own_param_bytes[i] += _dtype_bytes(p, dtype)
 
     activation = [c.output_bytes + c.own_op_bytes for c in calls]
@@ -423,9 +426,12 @@ def _assemble(
         trainable[parent] += trainable[i]
         param_bytes[parent] += param_bytes[i]
 
+    paths = tree.paths
     rows = tuple(
-        _row(i, call, tree.paths, macs[i], flops[i], params[i], trainable[i], shared[i], param_bytes[i],
-             activation[i])
+        LayerStats(i, paths.get(id(call.module), "?"), type(call.module).__name__, call.depth, call.parent, call.call,
+                   call.is_leaf, call.input_shapes, call.output_shapes, params[i], trainable[i], shared[i],
+                   param_bytes[i], sum(macs[i]), sum(flops[i]), activation[i], _categories(macs[i], flops[i]),
+                   call.field)
         for i, call in enumerate(calls)
     )
     unique = tree.parameters()
@@ -507,42 +513,4 @@ def _cumulative(rows: Sequence[LayerStats]) -> tuple[CumulativeShare, ...]:
 def _categories(macs: Sequence[int], flops: Sequence[int]) -> dict[str, CategoryCost]:
     if not any(macs) and not any(flops):
         return {}
-    return {
-        name: CategoryCost(macs[i], flops[i])
-        for i, name in enumerate(CATEGORIES)
-        if macs[i] or flops[i]
-    }
-
-
-def _row(
-    index: int,
-    call: CallRecord,
-    paths: Mapping[int, str],
-    macs: Sequence[int],
-    flops: Sequence[int],
-    params: int,
-    trainable: int,
-    shared: bool,
-    param_bytes: int,
-    activation: int,
-) -> LayerStats:
-    return LayerStats(
-        index=index,
-        path=paths.get(id(call.module), "?"),
-        type=type(call.module).__name__,
-        depth=call.depth,
-        parent=call.parent,
-        call=call.call,
-        is_leaf=call.is_leaf,
-        input_shapes=call.input_shapes,
-        output_shapes=call.output_shapes,
-        params=params,
-        trainable_params=trainable,
-        shared=shared,
-        param_bytes=param_bytes,
-        macs=sum(macs),
-        flops=sum(flops),
-        activation_bytes=activation,
-        by_category=_categories(macs, flops),
-        rf=call.field,
-    )
+    return {name: CategoryCost(m, f) for name, m, f in zip(CATEGORIES, macs, flops, strict=True) if m or f}
