@@ -328,10 +328,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=None, help="whole runs (default 3, 1 with --quick)")
     parser.add_argument("--models", type=lambda v: tuple(v.split(",")), default=MODELS)
     parser.add_argument("--batches", type=lambda v: tuple(int(b) for b in v.split(",")), default=BATCHES)
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="timed rounds per cell at every batch (default 7 at batch 1, 3 at batch 32)")
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     rounds = {1: 2, 32: 1} if args.quick else {1: 7, 32: 3}
     rounds = {b: rounds.get(b, rounds[32]) for b in args.batches}
+    if args.rounds:
+        rounds = {b: args.rounds for b in args.batches}
     n_runs = args.runs or (1 if args.quick else 3)
     info = machine_info(PACKAGES)
     runs = []
