@@ -71,8 +71,7 @@ def set_mode(model: nn.Module, tree: ModelTree, training: bool) -> None:
             model.train(training)
             return
     for module in tree.modules:
-        if module.__dict__.get("training", _MISSING) is not training:
-            object.__setattr__(module, "training", training)
+        _store_mode(module, training)
 
 
 def stand_ins(tree: ModelTree, device: torch.device, dtype: torch.dtype, *,
@@ -280,8 +279,7 @@ def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator
             if is_plain is None:
                 is_plain = plain[kind] = _plain_mode(kind)
             if is_plain and type(training) is bool:
-                if module.__dict__.get("training", _MISSING) is not training:
-                    object.__setattr__(module, "training", training)
+                _store_mode(module, training)
             else:
                 module.training = training
         for param, requires_grad in grads:
@@ -292,6 +290,13 @@ def preserved_state(model: nn.Module, tree: ModelTree | None = None) -> Iterator
 
 
 _MISSING = object()
+
+
+def _store_mode(module: nn.Module, training: bool) -> None:
+    """`module.training = training` for a `_plain_mode` class: stored in the instance's dict,
+    and only where it differs."""
+    if module.__dict__.get("training", _MISSING) is not training:
+        object.__setattr__(module, "training", training)
 
 
 def _plain_mode(kind: type) -> bool:
