@@ -26,7 +26,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -192,11 +192,15 @@ def quiet() -> Any:
 
 
 def timed(tool: str, s: Subject) -> tuple[float, int | None]:
+    """One call of `tool` on a fresh copy of the model, made outside the timing: several peers leave
+    things on the model they were given (thop two buffers on every module, ptflops' aten backend
+    forward hooks), which every later call on the same object would walk and run."""
+    fresh = replace(s, model=copy.deepcopy(s.model))
     gc.collect()
     time.sleep(SETTLE_S)
     with quiet():
         start = time.perf_counter()
-        count = RUNNERS[tool](s)
+        count = RUNNERS[tool](fresh)
         return time.perf_counter() - start, count
 
 
