@@ -241,7 +241,9 @@ class _Recorder(MetaShortcuts):
         self.calls_of: dict[int, int] = {}   # id(module) -> its calls so far
         # Storage identity -> allocation id, with a weak reference to tell a live storage from a
         # freed one whose address a later tensor (even one made outside the trace) reuses.
-        self.alloc_of: dict[int, tuple[int, StorageRef]] = {}
+        # On the meta device the storages themselves are held instead (`_allocate`).
+        self.alloc_of: dict[int, tuple[int, StorageRef | None]] = {}
+        self.held: list[torch.UntypedStorage] = []
         self.counted: set[int] = set()
         self.leaf_flags = leaf_flags
         self.categories: dict[type, Category | None] = {}   # `_module_category`, per class met here
@@ -334,7 +336,13 @@ class _Recorder(MetaShortcuts):
 
     def _allocate(self, t: torch.Tensor, key: int, op_index: int) -> None:
         storage = t.untyped_storage()
-        self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageRef(storage))
+        if t.is_meta:
+            # A meta storage holds no memory: kept alive to the end of the run, its address is
+            # never reused, so its entry needs no weak reference to tell it is still current.
+            self.held.append(storage)
+            self.alloc_of[key] = (len(self.trace.alloc_bytes), None)
+        else:
+            self.alloc_of[key] = (len(self.trace.alloc_bytes), StorageRef(storage))
         self.trace.alloc_bytes.append(storage.nbytes())
         self.trace.alloc_op.append(op_index)
 
@@ -343,7 +351,7 @@ class _Recorder(MetaShortcuts):
 
     def _alloc_id(self, key: int | None) -> int | None:
         entry = self.alloc_of.get(key) if key is not None else None
-        if entry is None or entry[1].expired():
+        if entry is None or (entry[1] is not None and entry[1].expired()):
             return None
         return entry[0]
 
