@@ -184,6 +184,7 @@ def test_model_comes_back_as_it_went_in() -> None:
     assert all(m.training for m in model.modules())
     for module in model.modules():
         assert not module._forward_hooks and not module._forward_pre_hooks
+        assert "forward" not in module.__dict__
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert all(p.device.type == "cpu" for p in model.parameters())
@@ -202,6 +203,83 @@ def test_hooks_are_removed_when_the_forward_raises() -> None:
     with pytest.raises(ForwardError, match=r"body\.1 \(Linear"):
         analyze(model, (1, 4))
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert all("forward" not in m.__dict__ for m in model.modules())
+
+
+class OwnCall(nn.Linear):
+    """A layer with its own `__call__` (as Hugging Face's checkpointing layers have)."""
+
+    def __call__(self, *args: object, **kwargs: object) -> torch.Tensor:
+        return super().__call__(*args, **kwargs)
+
+
+class PropertyForward(nn.Module):
+    """A `forward` that is a property: an instance attribute cannot shadow it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    @property
+    def forward(self) -> nn.Module:   # type: ignore[override]
+        return self.fc
+
+
+class OwnRegister(nn.Linear):
+    """A layer whose class registers forward hooks its own way (and has its own `__call__`)."""
+
+    registered = 0
+
+    def __call__(self, *args: object, **kwargs: object) -> torch.Tensor:
+        return super().__call__(*args, **kwargs)
+
+    def register_forward_hook(self, *args: object, **kwargs: object) -> torch.utils.hooks.RemovableHandle:
+        OwnRegister.registered += 1
+        return super().register_forward_hook(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class EveryCallKind(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.plain = nn.Linear(4, 6)
+        self.patched = nn.Linear(6, 6)
+        self.own_call = OwnCall(6, 6)
+        self.prop = PropertyForward()
+        self.own_register = OwnRegister(6, 6)
+        self.hooked = nn.Linear(12, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.prop(self.own_call(self.patched(self.plain(x))))
+        return self.hooked(self.own_register(x))
+
+
+def test_every_way_a_module_is_called_is_recorded_and_put_back() -> None:
+    """Plain modules have their `forward` wrapped, others get hooks (recorder._hooked); each way
+    records the call, the model's own hooks still run around it, and everything is put back."""
+    model = EveryCallKind()
+    original = model.patched.forward
+    model.patched.forward = lambda x: original(x) * 2          # an instance's own forward
+    patched = model.patched.forward
+    seen: list[torch.Size] = []
+    pre = model.hooked.register_forward_pre_hook(lambda m, args: (torch.cat([args[0], args[0]], dim=1),))
+    post = model.hooked.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    OwnRegister.registered = 0
+
+    analysis = analyze(model, (2, 4))
+
+    rows = {row.path: row for row in analysis.layers}
+    for path in ("plain", "patched", "own_call", "prop", "prop.fc", "own_register"):
+        assert rows[path].output_shapes == ((2, 6),), path
+        assert rows[path].macs == 2 * (4 if path == "plain" else 6) * 6, path   # prop: its child's
+    assert rows["hooked"].input_shapes == ((2, 12),)             # after the model's own pre-hook
+    assert rows["hooked"].macs == 2 * 12 * 3
+    assert seen == [torch.Size([2, 3])]                          # the model's own hook ran on meta
+    assert OwnRegister.registered == 1
+    assert model.patched.forward is patched
+    assert all("forward" not in m.__dict__ for name, m in model.named_modules() if name != "patched")
+    assert list(model.hooked._forward_pre_hooks) == [pre.id] and list(model.hooked._forward_hooks) == [post.id]
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for name, m in model.named_modules()
+               if name != "hooked")
 
 
 def test_input_too_small_names_the_layer() -> None:

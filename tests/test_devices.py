@@ -175,8 +175,9 @@ def _encoder_layer_closed_form(batch: int, length: int, dim: int, ff: int) -> in
 
 def test_encoder_layer_fused_kernel_cannot_run_under_recording() -> None:
     """`_transformer_encoder_layer_fwd` runs only when no module of the layer has a forward hook;
-    the recording hooks every module, so it needs no formula: the recorded cpu forward is the
-    slow path, op for op, and counts what the layer computes with the fast path off."""
+    the recording hooks the layer (where other modules get a wrapped forward, recorder._READS_HOOKS),
+    so it needs no formula: the recorded cpu forward is the slow path, op for op, and counts what
+    the layer computes with the fast path off."""
     torch.manual_seed(0)
     layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True).eval()
     x = torch.randn(2, 5, 16)
