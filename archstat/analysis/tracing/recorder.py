@@ -3,8 +3,8 @@
 A `TorchDispatchMode` sees each op after PyTorch has decomposed the Python-level call
 (`F.linear` -> `addmm`, `x + y` -> `add`, `flatten` -> `view`), so functional ops are recorded
 the same way as module ops. Hooks around each module's calls keep a stack of open calls; the op
-is charged to the innermost one. Tensor lifetimes are followed through storage identity: an op output that
-the op's schema does not mark as an alias is a new allocation.
+is charged to the innermost one. Tensor lifetimes are followed through storage identity: an op
+output that the op's schema does not mark as an alias is a new allocation.
 
 Each op's arguments are named once (`ops.call.named_args`); the meta shortcut and the memory,
 receptive-field and cost observers all read that one `OpCall`.
@@ -480,8 +480,8 @@ def _fmt(shape: Sequence[int]) -> str:
 def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
               modules: Sequence[nn.Module] | None = None) -> Iterator[tuple[Trace, _Recorder]]:
     """Hooks around every submodule's calls (`_hooked`) and a dispatch mode (a `kind` of recorder:
-    the training pass extends it); both removed, whatever happens. `modules`: the model's modules, each once, where
-    the caller has walked them already."""
+    the training pass extends it); both removed, whatever happens. `modules`: the model's
+    modules, each once, where the caller has walked them already."""
     trace = Trace()
     modules = list(dict.fromkeys(model.modules())) if modules is None else modules
     leaf_flags = {id(m): len(m._modules) == 0 for m in modules}
