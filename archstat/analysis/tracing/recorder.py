@@ -498,7 +498,6 @@ def recording(model: nn.Module, kind: type[_Recorder] = _Recorder,
         remove()
 
 
-_REGISTER_PRE, _REGISTER_POST = nn.Module.register_forward_pre_hook, nn.Module.register_forward_hook
 _CALL, _CALL_IMPL, _WRAPPED_CALL_IMPL = nn.Module.__call__, nn.Module._call_impl, nn.Module._wrapped_call_impl
 
 
@@ -512,17 +511,9 @@ def _hooked(modules: Sequence[nn.Module], pre_hook: Callable[..., None],
     runs no hook machinery, instead of its hook path (a quarter of the module calls' cost on
     a model of hundreds of small modules). The call's own hooks still run around the wrapper, as
     they would around hooks registered after them, and a `forward` the instance already had is
-    wrapped and put back afterwards.
-
-    Other modules get a forward pre-hook and a forward hook given the call's kwargs: in their
-    hook tables directly, as `register_forward_pre_hook(..., with_kwargs=True)` and
-    `register_forward_hook(..., with_kwargs=True)` would put them there, under one handle id for
-    all (an id need only be unique within a module's tables; a `RemovableHandle` each costs more
-    than the hooks), or through the class's own `register_*` methods where it has them.
+    wrapped and put back afterwards. The few other modules get a forward pre-hook and a forward
+    hook, both given the call's kwargs.
     """
-    key = RemovableHandle.next_id
-    RemovableHandle.next_id += 1
-    tables: list[dict[int, Any]] = []
     handles: list[RemovableHandle] = []
     wrapped: list[tuple[nn.Module, Any]] = []
     wraps: dict[type, bool] = {}
@@ -535,18 +526,13 @@ def _hooked(modules: Sequence[nn.Module], pre_hook: Callable[..., None],
             if wrap:
                 wrapped.append((m, m.__dict__.get("forward", _UNSEEN)))
                 m.__dict__["forward"] = _recorded(m, m.forward, pre_hook, post_hook)
-            elif kind.register_forward_pre_hook is _REGISTER_PRE and kind.register_forward_hook is _REGISTER_POST:
-                pre, pre_kwargs = m._forward_pre_hooks, m._forward_pre_hooks_with_kwargs
-                post, post_kwargs = m._forward_hooks, m._forward_hooks_with_kwargs
-                tables += (pre, pre_kwargs, post, post_kwargs)
-                pre[key], pre_kwargs[key], post[key], post_kwargs[key] = pre_hook, True, post_hook, True
             else:
                 handles.append(m.register_forward_pre_hook(pre_hook, with_kwargs=True))
                 handles.append(m.register_forward_hook(post_hook, with_kwargs=True))
     except BaseException:
-        _unhook(tables, key, handles, wrapped)
+        _unhook(handles, wrapped)
         raise
-    return lambda: _unhook(tables, key, handles, wrapped)
+    return lambda: _unhook(handles, wrapped)
 
 
 # Modules whose forward reads their hook tables: an encoder layer takes its fused kernel (one op,
@@ -579,14 +565,11 @@ def _recorded(module: nn.Module, forward: Callable[..., Any], pre_hook: Callable
     return recorded
 
 
-def _unhook(tables: Sequence[dict[int, Any]], key: int, handles: Sequence[RemovableHandle],
-            wrapped: Sequence[tuple[nn.Module, Any]]) -> None:
+def _unhook(handles: Sequence[RemovableHandle], wrapped: Sequence[tuple[nn.Module, Any]]) -> None:
     for m, own in wrapped:
         if own is _UNSEEN:
             m.__dict__.pop("forward", None)
         else:
             m.__dict__["forward"] = own
-    for table in tables:
-        table.pop(key, None)
     for h in handles:
         h.remove()
