@@ -384,8 +384,15 @@ def _alive(pid: int, cmdline: str) -> bool:
 
 
 def _start(args: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
+    """archstat as a terminal starts it: in its own process group, with Ctrl-C's default action
+    even where the test runner was started with SIGINT ignored (a non-interactive shell's `&`),
+    which the child would inherit and keep."""
     return subprocess.Popen([sys.executable, "-c", CLI, *args], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt(proc: subprocess.Popen[bytes]) -> tuple[float, str]:
