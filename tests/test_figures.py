@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -222,6 +223,46 @@ def test_out_must_be_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 # -- image export (needs kaleido and a Chrome) -----------------------------------------------------
+
+class _FakeRenderer:
+    """A `figures._Renderer` stand-in: the first browser's page is not ready, or fails otherwise."""
+
+    opened: ClassVar[list[_FakeRenderer]] = []
+    first_error = "ReferenceError: kaleido_scopes is not defined"
+
+    def __init__(self) -> None:
+        self.closed = False
+        _FakeRenderer.opened.append(self)
+
+    def render(self, fig: object, fmt: str) -> bytes:
+        from kaleido.errors import JavascriptError
+
+        if self is _FakeRenderer.opened[0]:
+            raise JavascriptError(f"{{'description': '{_FakeRenderer.first_error}'}}")
+        return b"<svg>rendered</svg>"
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+
+
+def test_a_page_that_was_not_ready_is_rendered_again_in_a_fresh_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("kaleido")
+    from kaleido.errors import JavascriptError
+
+    monkeypatch.setattr(figures, "_Renderer", _FakeRenderer)
+    monkeypatch.setattr(_FakeRenderer, "opened", [])
+    fig = figures.go.Figure()
+    assert figures.render_image(fig, "svg") == b"<svg>rendered</svg>"
+    assert len(_FakeRenderer.opened) == 2 and all(r.closed for r in _FakeRenderer.opened)
+
+    monkeypatch.setattr(_FakeRenderer, "opened", [])     # any other error is not retried
+    monkeypatch.setattr(_FakeRenderer, "first_error", "TypeError: bad spec")
+    with pytest.raises(JavascriptError, match="bad spec"):
+        figures.render_image(fig, "svg")
+    assert len(_FakeRenderer.opened) == 1
 
 
 

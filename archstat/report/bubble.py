@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from archstat.errors import ArchstatError, UsageError
 from archstat.report import style, units
@@ -337,15 +337,21 @@ def export(fig: go.Figure, path: str | os.PathLike[str]) -> None:
 
 
 def _static(fig: go.Figure, fmt: str) -> bytes:
+    """SVG, PNG or PDF bytes through the figures' renderer (`figures.render_image`: one headless
+    Chromium under archstat's control; kaleido's own sync server bound a new page to a script
+    context without its renderer now and then on a loaded machine)."""
     try:
         import kaleido  # noqa: F401
     except ImportError:
         raise ArchstatError(f"writing .{fmt} needs kaleido (pip install kaleido) and Chrome or Chromium; "
                             ".html needs neither") from None
+    from archstat.report.figures import render_image  # plotly's figure builders, only for an image
+
     try:
-        image: Any = fig.to_image(format=fmt, width=style.WIDTH, height=style.HEIGHT, scale=1)
+        return render_image(fig, fmt)
+    except ArchstatError:
+        raise
     except Exception as exc:  # kaleido reports a missing or broken browser in many ways
         message = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise ArchstatError(f"writing .{fmt} failed in kaleido ({type(exc).__name__}: {message}); it needs "
                             "Chrome or Chromium (set BROWSER_PATH to its executable), or write .html") from exc
-    return bytes(image)

@@ -762,12 +762,31 @@ def render_image(fig: go.Figure, fmt: str) -> bytes:
     fixed = go.Figure(fig)
     for i, trace in enumerate(fixed.data):
         trace.uid = f"trace{i}"   # plotly draws a random one into the SVG otherwise
-    if _session:
-        data = _session[-1].render(fixed, fmt)
-    else:
-        with image_session():
+    try:
+        data = _render(fixed, fmt)
+    except Exception as exc:
+        if not _page_not_ready(exc):
+            raise
+        with image_session():   # once more, in a fresh browser of its own
             data = _session[-1].render(fixed, fmt)
     return _stable_svg(data.decode("utf-8")).encode("utf-8") if fmt == "svg" else data
+
+
+def _render(fig: go.Figure, fmt: str) -> bytes:
+    """In the open image_session's browser, or in one of its own."""
+    if _session:
+        return _session[-1].render(fig, fmt)
+    with image_session():
+        return _session[-1].render(fig, fmt)
+
+
+def _page_not_ready(exc: Exception) -> bool:
+    """Whether kaleido ran its renderer in a page that did not have it yet: on a loaded machine,
+    kaleido 1.5 now and then binds a new tab to a script context before its page has loaded, and
+    the render fails with "kaleido_scopes is not defined" (a fresh browser renders the figure)."""
+    from kaleido.errors import JavascriptError
+
+    return isinstance(exc, JavascriptError) and "kaleido_scopes is not defined" in str(exc)
 
 
 def export(fig: go.Figure, path: str | os.PathLike[str]) -> Path:
